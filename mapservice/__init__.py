@@ -1,0 +1,46 @@
+"""mapservice: an offer map for local family-support networks."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from mapservice import cli, db
+from mapservice.config import PROJECT_ROOT, Defaults
+from mapservice.web import register_blueprints
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask application.
+
+    Settings come from :class:`mapservice.config.Defaults`, then ``MAPSERVICE_*``
+    environment variables, then ``test_config``.
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("MAPSERVICE")
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    db.init_app(app)
+    cli.init_app(app)
+    register_blueprints(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random secret kept with the instance, so sessions survive restarts."""
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

@@ -1,0 +1,94 @@
+"""Engine and sessions: the one place that knows how to reach the database.
+
+Without ``MAPSERVICE_DATABASE_URL`` the service starts its private PostGIS
+cluster (see :mod:`mapservice.pgcluster`) and uses the database named by
+``DATABASE_NAME`` in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from mapservice.pgcluster import local_cluster
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def resolve_database_url(database_url: str | None, database_name: str) -> str:
+    """The configured URL, or the private cluster's (started on demand)."""
+    if database_url:
+        return database_url
+    cluster = local_cluster()
+    cluster.start()
+    return cluster.ensure_database(database_name)
+
+
+def make_engine(url: str) -> Engine:
+    return create_engine(url, pool_pre_ping=True, future=True)
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (creates PostGIS if missing)."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    app = app or current_app
+    engine: Engine | None = app.extensions.get("mapservice.engine")
+    if engine is None:
+        url = resolve_database_url(app.config["DATABASE_URL"], app.config["DATABASE_NAME"])
+        engine = make_engine(url)
+        app.extensions["mapservice.engine"] = engine
+        app.extensions["mapservice.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    return engine
+
+
+def get_session() -> Session:
+    """The request's session, opened on first use and closed at teardown."""
+    if "db_session" not in g:
+        get_engine()
+        factory: sessionmaker[Session] = current_app.extensions["mapservice.sessionmaker"]
+        g.db_session = factory()
+    session: Session = g.db_session
+    return session
+
+
+@contextmanager
+def session_scope(app: Flask | None = None) -> Iterator[Session]:
+    """A session in one transaction, for commands: commit on success, else roll back."""
+    app = app or current_app
+    get_engine(app)
+    factory: sessionmaker[Session] = app.extensions["mapservice.sessionmaker"]
+    with factory() as session, session.begin():
+        yield session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_session)

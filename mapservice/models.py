@@ -1,0 +1,278 @@
+"""The data model: providers, sites, offers with schedules, areas, the walking network.
+
+Geometries are stored in WGS84 (EPSG:4326) where they meet the web, and in
+ETRS89 / UTM 32N (EPSG:25832, the official CRS of NRW) where metres matter
+(the walking network and the planners' grid).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from mapservice.taxonomy import CATEGORY_KEYS, MAX_AGE_MONTHS
+
+METRIC_SRID = 25832
+WGS84 = 4326
+
+PROVIDER_KINDS = (
+    "welfare",
+    "church",
+    "housing",
+    "authority",
+    "club",
+    "school",
+    "city",
+    "private",
+)
+WHEELCHAIR_VALUES = ("yes", "limited", "no", "unknown")
+OFFER_STATUSES = ("active", "paused", "ended")
+AREA_KINDS = ("quarter", "subdistrict", "network_extent")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {dict[str, Any]: JSONB}
+
+
+class Provider(Base):
+    """A member of the network that runs offers (Träger)."""
+
+    __tablename__ = "provider"
+    __table_args__ = (CheckConstraint(_in("kind", PROVIDER_KINDS), name="provider_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    contact: Mapped[str | None] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(String(500))
+
+    offers: Mapped[list[Offer]] = relationship(back_populates="provider")
+
+
+class Site(Base):
+    """A place where offers happen (a Kita, a school, a family centre, a playground)."""
+
+    __tablename__ = "site"
+    __table_args__ = (
+        CheckConstraint(_in("wheelchair", WHEELCHAIR_VALUES), name="site_wheelchair"),
+        UniqueConstraint("source_dataset", "source_id", name="site_source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    subdistrict_code: Mapped[str | None] = mapped_column(String(10))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True))
+    is_anchor: Mapped[bool] = mapped_column(Boolean, default=False)
+    wheelchair: Mapped[str] = mapped_column(String(10), default="unknown")
+    source_dataset: Mapped[str] = mapped_column(String(100))
+    source_id: Mapped[str] = mapped_column(String(200))
+    source_licence: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    offers: Mapped[list[Offer]] = relationship(back_populates="site")
+
+    @property
+    def address(self) -> str:
+        street = " ".join(part for part in (self.street, self.house_number) if part)
+        town = " ".join(part for part in (self.postcode, self.city) if part)
+        return ", ".join(part for part in (street, town) if part)
+
+
+class Offer(Base):
+    """Something a family can take part in, for children of an age range."""
+
+    __tablename__ = "offer"
+    __table_args__ = (
+        CheckConstraint(_in("category", CATEGORY_KEYS), name="offer_category"),
+        CheckConstraint(_in("status", OFFER_STATUSES), name="offer_status"),
+        CheckConstraint(
+            f"age_min_months >= 0 AND age_max_months <= {MAX_AGE_MONTHS} "
+            "AND age_min_months < age_max_months",
+            name="offer_age_range",
+        ),
+        CheckConstraint(
+            "site_id IS NOT NULL OR service_area IS NOT NULL", name="offer_site_or_service_area"
+        ),
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="offer_capacity_positive"),
+        UniqueConstraint("source_dataset", "source_id", name="offer_source"),
+        Index("ix_offer_age", "age_min_months", "age_max_months"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    age_min_months: Mapped[int] = mapped_column(SmallInteger)
+    age_max_months: Mapped[int] = mapped_column(SmallInteger)
+    languages: Mapped[list[str]] = mapped_column(ARRAY(String(2)), default=list)
+    cost_free: Mapped[bool] = mapped_column(Boolean, default=True)
+    cost_text: Mapped[str | None] = mapped_column(String(300))
+    registration_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact: Mapped[str | None] = mapped_column(Text)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="active", index=True)
+    last_verified: Mapped[dt.date | None] = mapped_column(Date)
+    # Translated title/description by language code; German in the columns is the fallback.
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id", ondelete="SET NULL"))
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("site.id", ondelete="CASCADE"), index=True
+    )
+    # For offers that come to the family's home (welcome visit): where they are offered.
+    service_area: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=WGS84, spatial_index=True)
+    )
+    is_example: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_dataset: Mapped[str] = mapped_column(String(100))
+    source_id: Mapped[str] = mapped_column(String(200))
+
+    provider: Mapped[Provider | None] = relationship(back_populates="offers")
+    site: Mapped[Site | None] = relationship(back_populates="offers")
+    schedule: Mapped[list[ScheduleSlot]] = relationship(
+        back_populates="offer",
+        cascade="all, delete-orphan",
+        order_by="(ScheduleSlot.weekday, ScheduleSlot.start_time)",
+    )
+
+
+class ScheduleSlot(Base):
+    """A weekly time slot of an offer, valid within an optional date range."""
+
+    __tablename__ = "schedule_slot"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="slot_weekday"),  # 0 = Monday (ISO - 1)
+        CheckConstraint("start_time < end_time", name="slot_times"),
+        CheckConstraint(
+            "valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to",
+            name="slot_validity",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    start_time: Mapped[dt.time] = mapped_column(Time)
+    end_time: Mapped[dt.time] = mapped_column(Time)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+
+    offer: Mapped[Offer] = relationship(back_populates="schedule")
+
+
+class Area(Base):
+    """The quarter, a statistical sub-district, or the extent of an imported network."""
+
+    __tablename__ = "area"
+    __table_args__ = (
+        CheckConstraint(_in("kind", AREA_KINDS), name="area_kind"),
+        UniqueConstraint("kind", "code", name="area_kind_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=WGS84, spatial_index=True)
+    )
+    share_children_0_6_pct: Mapped[float | None] = mapped_column(Float)
+    share_children_6_18_pct: Mapped[float | None] = mapped_column(Float)
+    # Everything else the source says about the area (indicators, year, source).
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source_dataset: Mapped[str] = mapped_column(String(100))
+
+
+class WalkNetwork(Base):
+    """One imported walking network (an OSM extract)."""
+
+    __tablename__ = "walk_network"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    source_file: Mapped[str] = mapped_column(String(500))
+    imported_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    extent: Mapped[WKBElement | None] = mapped_column(Geometry("POLYGON", srid=WGS84))
+
+
+class WalkNode(Base):
+    """A junction or end point of the walking network."""
+
+    __tablename__ = "walk_node"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        ForeignKey("walk_network.id", ondelete="CASCADE"), index=True
+    )
+    osm_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=METRIC_SRID, spatial_index=True)
+    )
+
+
+class WalkEdge(Base):
+    """A walkable way between two junctions; length in metres (EPSG:25832)."""
+
+    __tablename__ = "walk_edge"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        ForeignKey("walk_network.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[int] = mapped_column(BigInteger, index=True)
+    target: Mapped[int] = mapped_column(BigInteger, index=True)
+    length_m: Mapped[float] = mapped_column(Float)
+    highway: Mapped[str | None] = mapped_column(String(40))
+    steps: Mapped[bool] = mapped_column(Boolean, default=False)
+    surface: Mapped[str | None] = mapped_column(String(40))
+    osm_way_id: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str | None] = mapped_column(String(200))
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("LINESTRING", srid=METRIC_SRID, spatial_index=True)
+    )
+
+
+class SiteReach(Base):
+    """Precomputed walking seconds from a site to a network node, per walking profile."""
+
+    __tablename__ = "site_reach"
+
+    profile: Mapped[str] = mapped_column(String(20), primary_key=True)
+    node_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True
+    )
+    seconds: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,7 @@
+"""CLI commands of the walking engine."""
+
+from __future__ import annotations
+
+import click
+
+commands: list[click.Command] = []
