@@ -36,7 +36,9 @@ def engine(data_dir: Path) -> Iterator[Engine]:
     if not url:
         cluster = local_cluster()
         cluster.start()
-        url = cluster.ensure_database("mapservice_test", recreate=True)
+        # A name of its own per concurrent run (MAPSERVICE_TEST_DB_NAME), since it is recreated.
+        name = os.environ.get("MAPSERVICE_TEST_DB_NAME", "mapservice_test")
+        url = cluster.ensure_database(name, recreate=True)
     engine = make_engine(url)
     migrate(engine)
     with Session(engine) as session, session.begin():
