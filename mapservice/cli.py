@@ -15,6 +15,7 @@ from mapservice import db
 from mapservice.importers import commands as import_commands
 from mapservice.importers.default_data import load_default_data_if_empty
 from mapservice.pgcluster import local_cluster
+from mapservice.planning import commands as planning_commands
 from mapservice.walking import commands as walking_commands
 
 
@@ -64,6 +65,6 @@ def serve_command(host: str, port: int, threads: int) -> None:
 def init_app(app: Flask) -> None:
     for command in (init_db_command, cluster_group, serve_command):
         app.cli.add_command(command)
-    for module in (import_commands, walking_commands):
+    for module in (import_commands, walking_commands, planning_commands):
         for command in module.commands:
             app.cli.add_command(command)
