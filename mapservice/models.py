@@ -97,6 +97,9 @@ class Site(Base):
     source_dataset: Mapped[str] = mapped_column(String(100))
     source_id: Mapped[str] = mapped_column(String(200))
     source_licence: Mapped[str | None] = mapped_column(String(200))
+    # Importers (revision 0002): the point is only near the real entrance (e.g. street known,
+    # house number not), so the map can say "location approximate".
+    location_approximate: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
