@@ -337,7 +337,7 @@ def _row_records(
         return site, provider, None
     service_area = _service_area(row.get("service_area"))
     if site is None and service_area is None:
-        raise RowInvalid("an offer needs a site (site_dataset, site_id, lon, lat) or a service_area")
+        raise RowInvalid("an offer needs a site (site_dataset, site_id, lon, lat) or service_area")
     low, high = r.age_range(row.get("age_min_months"), row.get("age_max_months"))
     offer = OfferRecord(
         source_dataset=r.required_text(row.get("offer_dataset"), "offer_dataset", max_length=100),
