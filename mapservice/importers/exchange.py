@@ -281,7 +281,7 @@ def _service_area(value: Any) -> Any:
         if isinstance(value, str):
             geometry = shapely.from_wkt(value)
         elif isinstance(value, Mapping):
-            geometry = shape(value)
+            geometry = shape(dict(value))
         else:
             raise RowInvalid(f"service_area must be a geometry, got {value!r}")
     except (shapely.errors.GEOSException, AttributeError, KeyError, TypeError, ValueError):
