@@ -13,8 +13,9 @@ class Defaults:
     DATABASE_NAME = "mapservice"
     # Public data from the city and OpenStreetMap; not copied into the project.
     DATA_DIR = str(PROJECT_ROOT.parent / "shared" / "data")
-    # Tiles are the only third-party request a page makes, and only if set.
-    TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Tiles are the only third-party request a page makes, and only if set (privacy by default),
+    # e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png" with the attribution below.
+    TILE_URL = ""
     TILE_ATTRIBUTION = (
         '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,9 +12,16 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from mapservice.models import Offer, ScheduleSlot, Site
+from mapservice.models import Area, Offer, ScheduleSlot, Site
 from mapservice.taxonomy import categories
-from mapservice.validation import BBox
+from mapservice.validation import (
+    BBox,
+    parse_age_months,
+    parse_bbox,
+    parse_categories,
+    parse_flag,
+    parse_languages,
+)
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Parts of the day for "open on Tuesday morning": a slot counts if it overlaps the part.
@@ -195,3 +203,58 @@ def site_feature(site: Site) -> dict[str, Any]:
 
 def feature_collection(features: Iterable[dict[str, Any]], **members: Any) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": list(features), **members}
+
+
+def offer_filter_from_args(args: Mapping[str, str]) -> OfferFilter:
+    """The family's filter from query parameters (``age_months``/``age_years``/``birth_month``,
+    ``category``, ``bbox``, ``language``, ``free``); raises ``ParameterError``."""
+    return OfferFilter(
+        age_months=parse_age_months(args),
+        categories=parse_categories(args),
+        bbox=parse_bbox(args),
+        languages=parse_languages(args),
+        free_only=parse_flag(args, "free"),
+    )
+
+
+def find_anchor_sites(session: Session) -> list[Site]:
+    """The network's anchor sites, shown on the map whatever the filter."""
+    return list(session.scalars(select(Site).where(Site.is_anchor).order_by(Site.name, Site.id)))
+
+
+def offer_languages(session: Session) -> list[str]:
+    """Language codes that active offers are held in, for a filter's choices."""
+    code = func.unnest(Offer.languages)
+    query = select(code).where(Offer.status == "active").distinct()
+    return sorted(session.scalars(query))
+
+
+def area_features(
+    session: Session,
+    kind: str,
+    *,
+    near: BBox | None = None,
+    tolerance_deg: float = 0.00002,
+    precision: int = 5,
+) -> list[dict[str, Any]]:
+    """Areas of ``kind`` as GeoJSON Features, simplified for display.
+
+    ``tolerance_deg`` (about 2 m) and ``precision`` (5 decimals, about 1 m) keep the page
+    light; the outlines are for orientation, not for measuring.
+    """
+    shape = func.ST_AsGeoJSON(func.ST_SimplifyPreserveTopology(Area.geom, tolerance_deg), precision)
+    query = select(Area.id, Area.code, Area.name, Area.source_dataset, shape).where(
+        Area.kind == kind
+    )
+    if near is not None:
+        box = func.ST_MakeEnvelope(near.west, near.south, near.east, near.north, 4326)
+        query = query.where(func.ST_Intersects(Area.geom, box))
+    return [
+        {
+            "type": "Feature",
+            "id": area_id,
+            "geometry": json.loads(geometry),
+            "properties": {"kind": kind, "code": code, "name": name, "source_dataset": source},
+        }
+        for area_id, code, name, source, geometry in session.execute(query.order_by(Area.code))
+    ]

@@ -129,3 +129,27 @@ def parse_bbox(args: Mapping[str, str], name: str = "bbox") -> BBox | None:
     if south > north or west > east:
         raise ParameterError(name, "south must not exceed north, nor west exceed east")
     return BBox(west, south, east, north)
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def parse_flag(args: Mapping[str, str], name: str) -> bool:
+    """A yes/no switch: ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``."""
+    raw = (args.get(name) or "").strip().lower()
+    if raw == "" or raw in _FALSE:
+        return False
+    if raw in _TRUE:
+        return True
+    raise ParameterError(name, f"must be 1 or 0, got {raw!r}")
+
+
+def parse_languages(args: Mapping[str, str], name: str = "language") -> tuple[str, ...]:
+    """Comma-separated two-letter language codes (ISO 639-1), e.g. ``tr,ar``."""
+    raw = args.get(name) or ""
+    codes = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    for code in codes:
+        if len(code) != 2 or not code.isascii() or not code.isalpha():
+            raise ParameterError(name, f"must be two-letter language codes like tr, got {code!r}")
+    return codes

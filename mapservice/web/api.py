@@ -1,7 +1,67 @@
-"""The JSON API (RFC 7946 GeoJSON)."""
+"""The JSON API (RFC 7946 GeoJSON).
+
+``GET /api/offers``      offers as a FeatureCollection; filters ``age_months`` (or
+                         ``age_years``/``birth_month``), ``category`` (comma-separated),
+                         ``bbox`` (west,south,east,north), ``language``, ``free``.
+``GET /api/offers/<id>`` one offer as a Feature.
+``GET /api/sites``       sites as a FeatureCollection; filter ``bbox``.
+``GET /api/categories``  the life-phase taxonomy.
+
+Bad parameters answer 400 with ``{"error", "parameter", "message"}``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from mapservice import queries
+from mapservice.db import get_session
+from mapservice.models import Offer
+from mapservice.taxonomy import categories, phases
+from mapservice.validation import parse_bbox
+from mapservice.web.errors import register_json_errors
+
+GEOJSON = "application/geo+json"
 
 bp = Blueprint("api", __name__)
+register_json_errors(bp)
+
+
+def geojson_response(data: dict[str, Any]) -> Response:
+    response = jsonify(data)
+    response.mimetype = GEOJSON
+    return response
+
+
+@bp.get("/offers")
+def offers() -> Response:
+    criteria = queries.offer_filter_from_args(request.args)
+    found = queries.find_offers(get_session(), criteria)
+    return geojson_response(queries.feature_collection(queries.offer_feature(o) for o in found))
+
+
+@bp.get("/offers/<int:offer_id>")
+def offer(offer_id: int) -> Response:
+    found = get_session().get(Offer, offer_id)
+    if found is None:
+        abort(404, description=f"no offer with id {offer_id}")
+    return geojson_response(queries.offer_feature(found))
+
+
+@bp.get("/sites")
+def sites() -> Response:
+    found = queries.find_sites(get_session(), parse_bbox(request.args))
+    return geojson_response(queries.feature_collection(queries.site_feature(s) for s in found))
+
+
+@bp.get("/categories")
+def taxonomy() -> Response:
+    return jsonify(
+        {
+            "categories": [asdict(category) for category in categories().values()],
+            "phases": [asdict(phase) for phase in phases().values()],
+        }
+    )
