@@ -111,9 +111,7 @@ def export_command(file: Path, fmt: str | None) -> None:
 def load_default_data_command() -> None:
     """Load the bundled data: Innenstadt-Nord open data, sub-districts, quarter, catalogue."""
     with session_scope() as session:
-        summary = load_default_data(
-            session, current_app.config["DATA_DIR"], progress=_progress()
-        )
+        summary = load_default_data(session, current_app.config["DATA_DIR"], progress=_progress())
     click.echo(summary)
 
 
