@@ -12,6 +12,7 @@ here, and both are handed to Leaflet as JSON string literals (``tojson`` escapes
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from folium.template import Template
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import to_shape
 from markupsafe import Markup, escape
+from shapely.geometry import shape as geometry_shape
 
 LEAFLET_JS = "vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet/leaflet.css"
@@ -152,23 +154,32 @@ class LocalLeafletMap(folium.Map):
         _figure(self).header._children.pop("meta_http", None)
 
 
+def js_string(text: str) -> str:
+    """A JavaScript string literal that is safe inside an HTML ``<script>`` element.
+
+    JSON with ``<`` escaped, so neither ``</script>`` nor ``<!--`` can occur; unlike Jinja's
+    ``tojson`` it keeps ``>``, ``&``, quotes and non-ASCII letters as they are, which roughly
+    halves the size of popup HTML.
+    """
+    literal = json.dumps(text, ensure_ascii=False)
+    return literal.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
 class EscapedPopup(folium.MacroElement):
-    """Bind a popup whose HTML is already escaped; passed to Leaflet as a JSON string."""
+    """Bind a popup whose HTML is already escaped; passed to Leaflet as a string literal."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            {{ this._parent.get_name() }}.bindPopup({{ this.content|tojson }},
-                {{ this.options|tojson }});
+            {{ this._parent.get_name() }}.bindPopup({{ this.content }}, {maxWidth: 320});
         {% endmacro %}
         """
     )
 
-    def __init__(self, content: Markup, max_width: int = 320) -> None:
+    def __init__(self, content: Markup) -> None:
         super().__init__()
         self._name = "EscapedPopup"
-        self.content = str(content)
-        self.options = {"maxWidth": max_width}
+        self.content = js_string(str(content))
 
 
 class EscapedTooltip(folium.MacroElement):
@@ -177,7 +188,7 @@ class EscapedTooltip(folium.MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            {{ this._parent.get_name() }}.bindTooltip({{ this.content|tojson }});
+            {{ this._parent.get_name() }}.bindTooltip({{ this.content }});
         {% endmacro %}
         """
     )
@@ -185,7 +196,56 @@ class EscapedTooltip(folium.MacroElement):
     def __init__(self, text: str) -> None:
         super().__init__()
         self._name = "EscapedTooltip"
-        self.content = str(escape(text))
+        self.content = js_string(str(escape(text)))
+
+
+class SiteLayer(folium.MacroElement):
+    """All sites as circle markers in one layer, one line of script each.
+
+    folium's ``CircleMarker`` writes every option for every marker (about 450 bytes each);
+    here the two styles are written once.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.featureGroup().addTo({{ this._parent.get_name() }});
+            var {{ this.get_name() }}_style = {{ this.styles|tojson }};
+            {%- for lat, lon, style, popup, tooltip in this.rows %}
+            L.circleMarker([{{ lat }}, {{ lon }}], {{ this.get_name() }}_style[{{ style }}])
+                .bindPopup({{ popup }}, {maxWidth: 320}).bindTooltip({{ tooltip }})
+                .addTo({{ this.get_name() }});
+            {%- endfor %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, sites: Iterable[SiteMarker]) -> None:
+        super().__init__()
+        self._name = "SiteLayer"
+        self.styles = [_leaflet_style(STYLE_SITE), _leaflet_style(STYLE_ANCHOR)]
+        # Anchors last, so they are drawn on top of ordinary sites.
+        self.rows = [
+            (
+                float(site.lat),
+                float(site.lon),
+                int(site.is_anchor),
+                js_string(str(site.popup)),
+                js_string(str(escape(site.name))),
+            )
+            for site in sorted(sites, key=lambda s: s.is_anchor)
+        ]
+
+
+def _leaflet_style(style: MarkerStyle) -> dict[str, Any]:
+    return {
+        "radius": style.radius,
+        "color": style.color,
+        "weight": style.weight,
+        "fillColor": style.fill_color,
+        "fillOpacity": 0.95,
+        "className": style.class_name,
+    }
 
 
 class DataCredits(folium.MacroElement):
@@ -248,26 +308,17 @@ def build_map(settings: MapSettings, content: MapContent) -> MapParts:
         ).add_to(fmap)
     for shape in content.subdistricts:
         _polygon(shape, STYLE_SUBDISTRICT).add_to(fmap)
-    for shape in content.quarters:
-        _polygon(shape, STYLE_QUARTER).add_to(fmap)
     for shape in content.service_areas:
         _polygon(shape, STYLE_SERVICE_AREA).add_to(fmap)
-    # Anchors last, so they stay on top of ordinary sites.
-    for site in sorted(content.sites, key=lambda s: s.is_anchor):
-        style = STYLE_ANCHOR if site.is_anchor else STYLE_SITE
-        marker = folium.CircleMarker(
-            location=(site.lat, site.lon),
-            radius=style.radius,
-            color=style.color,
-            weight=style.weight,
-            fill=True,
-            fill_color=style.fill_color,
-            fill_opacity=0.95,
-            class_name=style.class_name,
-        )
-        marker.add_child(EscapedPopup(site.popup))
-        marker.add_child(EscapedTooltip(site.name))
-        marker.add_to(fmap)
+    # The quarter's outline above service areas (often the same shape); it takes no clicks.
+    for shape in content.quarters:
+        _polygon(shape, STYLE_QUARTER).add_to(fmap)
+    if content.quarters:
+        # Open on the quarter, whatever the screen size.
+        west, south, east, north = _bounds(shape.geojson for shape in content.quarters)
+        fmap.fit_bounds([(south, west), (north, east)], padding=(8, 8))
+    if content.sites:
+        fmap.add_child(SiteLayer(content.sites))
     fmap.add_child(DataCredits(content.credits))
 
     root = _figure(fmap)
@@ -278,6 +329,13 @@ def build_map(settings: MapSettings, content: MapContent) -> MapParts:
         html=Markup(root.html.render()),  # noqa: S704
         script=Markup(root.script.render()),  # noqa: S704
     )
+
+
+def _bounds(geojsons: Iterable[dict[str, Any]]) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of GeoJSON geometries or Features."""
+    shapes = [geometry_shape(item.get("geometry") or item) for item in geojsons]
+    bounds = shapely.GeometryCollection(shapes).bounds
+    return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
 
 
 def _figure(fmap: folium.Map) -> Figure:

@@ -10,6 +10,7 @@ import pytest
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Point, box
 
+from mapservice.mapview import js_string
 from mapservice.models import Area, Offer, Site
 
 # Outside Dortmund, so a box around it holds only this test's rows, not the loaded data.
@@ -59,6 +60,19 @@ def page_state(html: str) -> PageState:
 def popups(html: str) -> list[str]:
     """The popup HTML the map hands to Leaflet (JSON string literals in the script)."""
     return [json.loads(raw) for raw in re.findall(r'bindPopup\(("(?:[^"\\]|\\.)*")', html)]
+
+
+def markers(html: str) -> list[tuple[bool, str]]:
+    """(drawn in the anchor style?, popup HTML) for each site marker on the map."""
+    found = re.findall(
+        r"L\.circleMarker\(\[[-\d.]+, [-\d.]+\], \w+_style\[(\d)\]\)\s*"
+        r'\.bindPopup\(("(?:[^"\\]|\\.)*")',
+        html,
+    )
+    styles = re.search(r"var \w+_style = (\[.*?\]);", html)
+    assert styles is not None
+    names = [style["className"] for style in json.loads(styles.group(1))]
+    return [(names[int(index)] == "site-anchor", json.loads(raw)) for index, raw in found]
 
 
 def tooltips(html: str) -> list[str]:
@@ -154,13 +168,14 @@ def test_page_shows_quarter_and_anchor(client, offers, places):
     assert "Testquartier Brunnenstraße" in legend.split("</li>")[0]
     assert '"name": ' + json.dumps("Testquartier Brunnenstraße") in html
     # The anchor has its own marker style and says what it is; the other site does not.
-    anchor_popup = next(p for p in popups(html) if "Familienzentrum Testanker" in p)
+    anchor, anchor_popup = next(m for m in markers(html) if "Familienzentrum Testanker" in m[1])
+    assert anchor
     assert "Anlaufstelle des Netzwerks" in anchor_popup
     assert "Babytreff Testanker" in anchor_popup
     assert "Missundestraße 9, 44145 Dortmund" in anchor_popup
-    other_popup = next(p for p in popups(html) if "Spielplatz Testecke" in p)
+    other, other_popup = next(m for m in markers(html) if "Spielplatz Testecke" in m[1])
+    assert not other
     assert "Anlaufstelle" not in other_popup
-    assert '"className": "site-anchor"' in html
     assert "Anlaufstelle des Netzwerks</li>" in html  # legend entry
     # Data sources are credited on the map.
     assert "Stadt Dortmund (dl-de/zero-2.0)" in html
@@ -284,7 +299,7 @@ def test_hostile_text_is_escaped_everywhere(client, hostile):
     listing = result_list(html)
     assert ESCAPED_SCRIPT in listing
     assert ESCAPED_ATTR in listing
-    site_popup = next(p for p in popups(html) if ESCAPED_SCRIPT in p and "Kontakt" in p)
+    site_popup = next(p for p in popups(html) if ESCAPED_SCRIPT in p and "Zeiten" in p)
     assert ESCAPED_ATTR in site_popup
     assert "<script" not in site_popup and "<img" not in site_popup
     area_popup = next(p for p in popups(html) if "nach Hause" in p and ESCAPED_ATTR in p)
@@ -373,3 +388,9 @@ def test_osm_credit_when_osm_data_is_shown(client, db_session, places):
     add_offer(db_session, title="Spielen", category="playground", age_min_months=12, site=site)
     html = client.get("/").get_data(as_text=True)
     assert "© OpenStreetMap contributors" in html
+
+
+def test_script_string_literals_cannot_close_the_script():
+    literal = js_string('</script><!-- "quoted" \u2028 Straße')
+    assert "<" not in literal
+    assert json.loads(literal) == '</script><!-- "quoted" \u2028 Straße'

@@ -101,7 +101,8 @@ def _escaped(rendered: Any) -> Markup:
     """A macro's output from the autoescaping environment (already Markup); refuse anything else."""
     if not isinstance(rendered, Markup):
         raise TypeError("popup HTML must come from an autoescaping template")
-    return rendered
+    # Collapse the template's indentation; Markup.split keeps the parts Markup.
+    return Markup(" ").join(rendered.split())
 
 
 def _site_markers(offers: list[Offer], anchors: list[Site]) -> list[mapview.SiteMarker]:
