@@ -188,13 +188,17 @@ def test_popup_names_offer_site_age_languages_schedule_source(client, offers):
         assert text in popup
 
 
-def test_list_works_without_map(client, offers):
+def test_list_works_without_map(client, db_session, offers):
+    offers["kita"].is_example = True
+    db_session.flush()
     html = client.get("/").get_data(as_text=True)
     listing = result_list(html)
     assert "<h2" in listing and "<h3" in listing and "<ul" in listing
     assert "Kita Testecke" in listing
     assert "Spielplatz Testecke" in listing
     assert "Kindertageseinrichtung (TEK)" in listing  # category heading in German
+    kita = listing.split(f'id="offer-{offers["kita"].id}"')[1].split("</li>")[0]
+    assert "Beispieleintrag" in kita  # example rows are marked as such
 
 
 def test_service_area_offer_comes_home(client, offers):
