@@ -276,9 +276,35 @@ class SiteReach(Base):
     profile: Mapped[str] = mapped_column(String(20), primary_key=True)
     node_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     site_id: Mapped[int] = mapped_column(
-        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     seconds: Mapped[float] = mapped_column(Float)
+
+
+class WalkSiteSnap(Base):
+    """Where a site meets the walking network for a profile (revision 0004).
+
+    ``edge_id`` is None when no usable path lies within the snapping distance: such a
+    site's walking time is estimated from the straight line. ``computed_at`` tells
+    whether the precomputation is older than the site.
+    """
+
+    __tablename__ = "walk_site_snap"
+    __table_args__ = (Index("ix_walk_site_snap_edge", "profile", "edge_id"),)
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True
+    )
+    profile: Mapped[str] = mapped_column(String(20), primary_key=True)
+    network_id: Mapped[int | None] = mapped_column(
+        ForeignKey("walk_network.id", ondelete="CASCADE")
+    )
+    edge_id: Mapped[int | None] = mapped_column(BigInteger)
+    fraction: Mapped[float | None] = mapped_column(Float)  # position along the edge, 0..1
+    snap_m: Mapped[float | None] = mapped_column(Float)  # from the site to the edge
+    computed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 # --- Planners: accounts, scenarios, census grid (revision 0005) ---------------------------

@@ -1,7 +1,141 @@
-"""Walking API: reachable offers and isochrones."""
+"""Walking API: reachable offers and isochrones (RFC 7946 GeoJSON).
+
+``GET /api/reachable?lat=&lon=&minutes=&profile=&age_months=&category=``
+    Fitting active offers whose site is reachable on foot within ``minutes`` (default 15),
+    each with ``walking_minutes``/``walking_seconds`` and ``estimated``, nearest first.
+``GET /api/isochrone?lat=&lon=&minutes=5,10,15&profile=``
+    One polygon per time: the paths actually reached, buffered; largest first.
+``GET /api/walking/profiles``
+    The walking profiles and settings.
+
+Both answers carry ``estimated: true`` where no network covers the point (straight
+line x detour factor). Bad parameters answer 400 with ``{"error", "parameter", "message"}``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from mapservice.db import get_session
+from mapservice.queries import OfferFilter
+from mapservice.validation import (
+    ParameterError,
+    parse_age_months,
+    parse_categories,
+    parse_int,
+    parse_latitude,
+    parse_longitude,
+)
+from mapservice.walking.profiles import (
+    DEFAULT_PROFILE,
+    WalkProfile,
+    WalkSettings,
+    settings_from_config,
+)
+from mapservice.walking.reach import isochrones, reach_geojson, reachable_offers
+
+GEOJSON = "application/geo+json"
+MAX_ISOCHRONE_BANDS = 6
 
 bp = Blueprint("walking_api", __name__)
+
+
+@bp.errorhandler(ParameterError)
+def _parameter_error(error: ParameterError) -> tuple[Response, int]:
+    return jsonify(error.as_dict()), 400
+
+
+def walk_settings() -> WalkSettings:
+    settings: WalkSettings | None = current_app.extensions.get("mapservice.walk_settings")
+    if settings is None:
+        settings = settings_from_config(current_app.config)
+        current_app.extensions["mapservice.walk_settings"] = settings
+    return settings
+
+
+def _point(args: Any) -> tuple[float, float]:
+    lat = parse_latitude(args)
+    lon = parse_longitude(args)
+    if lat is None:
+        raise ParameterError("lat", "is required (WGS84 degrees)")
+    if lon is None:
+        raise ParameterError("lon", "is required (WGS84 degrees)")
+    return lat, lon
+
+
+def _profile(args: Any, settings: WalkSettings) -> WalkProfile:
+    key = args.get("profile") or DEFAULT_PROFILE
+    if key not in settings.profiles:
+        raise ParameterError(
+            "profile", f"unknown profile {key!r}; known: {', '.join(settings.profiles)}"
+        )
+    return settings.profiles[key]
+
+
+def _geojson(data: dict[str, Any]) -> Response:
+    response = jsonify(data)
+    response.mimetype = GEOJSON
+    return response
+
+
+@bp.get("/reachable")
+def reachable() -> Response:
+    settings = walk_settings()
+    args = request.args
+    lat, lon = _point(args)
+    minutes = parse_int(args, "minutes", low=1, high=settings.max_minutes) or 15
+    profile = _profile(args, settings)
+    criteria = OfferFilter(age_months=parse_age_months(args), categories=parse_categories(args))
+    answer = reachable_offers(get_session(), lon, lat, minutes, profile, criteria, settings)
+    return _geojson(reach_geojson(answer, minutes, profile))
+
+
+def _minutes_list(args: Any, settings: WalkSettings) -> list[int]:
+    raw = args.get("minutes") or "5,10,15"
+    values = []
+    for part in raw.split(","):
+        value = parse_int({"minutes": part.strip()}, "minutes", low=1, high=settings.max_minutes)
+        if value is None:
+            raise ParameterError("minutes", "must be whole numbers separated by commas")
+        values.append(value)
+    values = sorted(set(values))
+    if len(values) > MAX_ISOCHRONE_BANDS:
+        raise ParameterError("minutes", f"at most {MAX_ISOCHRONE_BANDS} times at once")
+    return values
+
+
+@bp.get("/isochrone")
+def isochrone() -> Response:
+    settings = walk_settings()
+    args = request.args
+    lat, lon = _point(args)
+    minutes = _minutes_list(args, settings)
+    profile = _profile(args, settings)
+    return _geojson(
+        isochrones(get_session(), lon, lat, [float(m) for m in minutes], profile, settings)
+    )
+
+
+@bp.get("/walking/profiles")
+def profiles() -> Response:
+    settings = walk_settings()
+    return jsonify(
+        {
+            "profiles": [
+                {
+                    "key": p.key,
+                    "speed_kmh": p.speed_kmh,
+                    "steps": p.steps,
+                    "label_de": p.label_de,
+                    "label_en": p.label_en,
+                }
+                for p in settings.profiles.values()
+            ],
+            "default": DEFAULT_PROFILE,
+            "max_minutes": settings.max_minutes,
+            "max_snap_m": settings.max_snap_m,
+            "detour_factor": settings.detour_factor,
+        }
+    )

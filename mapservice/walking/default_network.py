@@ -1,0 +1,124 @@
+"""The bundled walking network: Witten-Stockum with its day-care centres and primary school.
+
+No OpenStreetMap extract of Dortmund-Nordstadt is available offline; the real, complete
+network of Witten-Stockum (the town bordering Dortmund to the south-west) shows routed
+walking out of the box, as a second area next to the quarter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mapservice.models import WGS84, Offer, Site
+from mapservice.taxonomy import MAX_AGE_MONTHS, categories
+from mapservice.walking.osm import Place, read_places
+from mapservice.walking.precompute import refresh_reach
+from mapservice.walking.profiles import WalkSettings
+from mapservice.walking.store import import_network
+
+DEFAULT_EXTRACT = Path("osm") / "Witten_Stockum.pbf"
+DEFAULT_NETWORK = "witten-stockum"
+SOURCE_DATASET = "osm:witten-stockum"
+OSM_LICENCE = "ODbL 1.0, © OpenStreetMap contributors"
+WHEELCHAIR = {"yes": "yes", "limited": "limited", "no": "no"}
+
+
+def category_of(place: Place) -> str | None:
+    """``day_care`` for a kindergarten, ``primary_school_ogs`` for a primary school.
+
+    Other schools (here: a school for non-medical practitioners) are not for children.
+    """
+    tags = place.tags
+    if tags.get("amenity") == "kindergarten":
+        return "day_care"
+    levels = {level.strip() for level in tags.get("isced:level", "").split(";")}
+    if tags.get("amenity") == "school" and (
+        "1" in levels or tags.get("school:de") == "Grundschule" or tags.get("school") == "primary"
+    ):
+        return "primary_school_ogs"
+    return None
+
+
+def _age_range(place: Place, category: str) -> tuple[int, int]:
+    """The extract's ``min_age``/``max_age`` (years) where given, else the taxonomy's."""
+    default = categories()[category]
+    try:
+        low = int(place.tags["min_age"]) * 12
+        high = int(place.tags["max_age"]) * 12
+    except (KeyError, ValueError):
+        return default.min_months, default.max_months
+    if 0 <= low < high <= MAX_AGE_MONTHS:
+        return low, high
+    return default.min_months, default.max_months
+
+
+def upsert_places(session: Session, places: list[Place]) -> list[int]:
+    """Sites and offers for the places, keyed on their OSM id; returns the site ids."""
+    site_ids = []
+    for place in places:
+        category = category_of(place)
+        name = place.tags.get("name")
+        if category is None or not name:
+            continue
+        tags = place.tags
+        site = session.scalar(
+            select(Site).where(
+                Site.source_dataset == SOURCE_DATASET, Site.source_id == place.source_id
+            )
+        )
+        if site is None:
+            site = Site(source_dataset=SOURCE_DATASET, source_id=place.source_id)
+            session.add(site)
+        site.name = name[:300]
+        site.street = (tags.get("addr:street") or "")[:200] or None
+        site.house_number = (tags.get("addr:housenumber") or "")[:20] or None
+        site.postcode = (tags.get("addr:postcode") or "")[:10] or None
+        site.city = (tags.get("addr:city") or "")[:100] or None
+        site.geom = from_shape(Point(place.lon, place.lat), srid=WGS84)
+        site.is_anchor = False
+        site.wheelchair = WHEELCHAIR.get(tags.get("wheelchair", ""), "unknown")
+        site.source_licence = OSM_LICENCE
+        session.flush()
+        offer = session.scalar(
+            select(Offer).where(
+                Offer.source_dataset == SOURCE_DATASET, Offer.source_id == place.source_id
+            )
+        )
+        if offer is None:
+            offer = Offer(source_dataset=SOURCE_DATASET, source_id=place.source_id)
+            session.add(offer)
+        offer.title = name[:300]
+        offer.category = category
+        offer.age_min_months, offer.age_max_months = _age_range(place, category)
+        offer.languages = ["de"]
+        offer.cost_free = tags.get("fee") != "yes"
+        offer.status = "active"
+        offer.site = site
+        offer.is_example = False
+        offer.description = tags.get("opening_hours") and f"Öffnungszeiten: {tags['opening_hours']}"
+        offer.contact = tags.get("contact:phone") or tags.get("phone")
+        site_ids.append(site.id)
+    session.flush()
+    return site_ids
+
+
+def load_default_network(
+    session: Session, data_dir: str | Path, settings: WalkSettings | None = None
+) -> str:
+    """Import Witten-Stockum's network and places, precompute reach for all sites.
+
+    Idempotent: a second run replaces the network and updates the places. Call it after
+    the other default data, so that their sites get reach times too. Returns a summary.
+    """
+    path = Path(data_dir) / DEFAULT_EXTRACT
+    places = read_places(path, frozenset({"kindergarten", "school"}))
+    site_ids = upsert_places(session, places)
+    summary = import_network(session, path, DEFAULT_NETWORK, settings, refresh=False)
+    reach = refresh_reach(session, settings)
+    summary.reach = reach
+    return f"{summary} ({len(site_ids)} places from the extract)"

@@ -1,0 +1,180 @@
+"""The walking network in memory: a sparse graph per step rule, cached per network version.
+
+Shortest paths run on :mod:`scipy.sparse.csgraph` (chosen by measurement, see
+``bench/walking.py``). The cache is keyed by database, network id and import time, so a
+re-import (or a rolled-back one) is noticed on the next use; it is safe for the threads
+of the WSGI server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from scipy.sparse import coo_array, csr_array
+from scipy.sparse.csgraph import connected_components, dijkstra
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+# A connected piece with fewer nodes than this (and not the largest) is a fragment: a
+# path inside a yard or a sidewalk cut off at the extract's border. Nothing is snapped to
+# it, because routing from there would reach nothing.
+FRAGMENT_NODES = 30
+# Edges never have zero weight (scipy would read an explicit zero as "no edge").
+MIN_LENGTH_M = 1e-6
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The graph for one step rule (steps usable or not)."""
+
+    rows: np.ndarray  # directed arcs (both directions of each edge), node indices
+    cols: np.ndarray
+    weights: np.ndarray  # metres
+    matrix: csr_array
+    usable_edge: np.ndarray  # bool per edge position: allowed and not on a fragment
+    usable_node: np.ndarray  # bool per node index
+
+
+@dataclass(frozen=True)
+class WalkGraph:
+    """One imported network: nodes, edges with geometry, and the graph variants."""
+
+    network_id: int
+    version: dt.datetime
+    node_ids: np.ndarray  # sorted database ids
+    edge_ids: np.ndarray  # sorted database ids
+    edge_u: np.ndarray  # node index of the edge's source
+    edge_v: np.ndarray
+    length: np.ndarray  # metres
+    steps: np.ndarray  # bool
+    geoms: np.ndarray  # shapely LineStrings, EPSG:25832
+    variants: dict[bool, Variant]
+
+    def node_index(self, node_ids: np.ndarray | list[int]) -> np.ndarray:
+        return np.searchsorted(self.node_ids, np.asarray(node_ids, dtype=np.int64))
+
+    def edge_index(self, edge_id: int) -> int:
+        return int(np.searchsorted(self.edge_ids, edge_id))
+
+    def variant(self, steps: bool) -> Variant:
+        return self.variants[steps]
+
+    def distances_from(self, sources: list[int], steps: bool, limit: float) -> np.ndarray:
+        """Metres from each source node index to every node (inf beyond ``limit``)."""
+        return np.atleast_2d(
+            dijkstra(self.variants[steps].matrix, directed=True, indices=sources, limit=limit)
+        )
+
+
+def build_graph(
+    network_id: int,
+    version: dt.datetime,
+    edge_ids: np.ndarray,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    length: np.ndarray,
+    steps: np.ndarray,
+    geoms: np.ndarray,
+) -> WalkGraph:
+    """A :class:`WalkGraph` from edge arrays (any order; sorted here by edge id)."""
+    order = np.argsort(edge_ids)
+    edge_ids, sources, targets = edge_ids[order], sources[order], targets[order]
+    length, steps, geoms = length[order], steps[order].astype(bool), geoms[order]
+    node_ids = np.unique(np.concatenate([sources, targets]))
+    edge_u = np.searchsorted(node_ids, sources)
+    edge_v = np.searchsorted(node_ids, targets)
+    variants = {
+        allow: _variant(len(node_ids), edge_u, edge_v, length, steps, allow)
+        for allow in (True, False)
+    }
+    return WalkGraph(
+        network_id, version, node_ids, edge_ids, edge_u, edge_v, length, steps, geoms, variants
+    )
+
+
+def _variant(
+    n: int, u: np.ndarray, v: np.ndarray, length: np.ndarray, steps: np.ndarray, allow: bool
+) -> Variant:
+    allowed = np.ones(len(u), dtype=bool) if allow else ~steps
+    arc = allowed & (u != v)  # a loop never shortens a path
+    weight = np.maximum(length[arc], MIN_LENGTH_M)
+    rows = np.concatenate([u[arc], v[arc]])
+    cols = np.concatenate([v[arc], u[arc]])
+    data = np.concatenate([weight, weight])
+    # Parallel edges: keep the shortest (a sparse matrix would add them up).
+    order = np.lexsort((data, cols, rows))
+    rows, cols, data = rows[order], cols[order], data[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, data = rows[first], cols[first], data[first]
+    matrix = csr_array(coo_array((data, (rows, cols)), shape=(n, n)))
+    _count, labels = connected_components(matrix, directed=False)
+    sizes = np.bincount(labels)
+    touched = np.zeros(n, dtype=bool)
+    touched[u[allowed]] = True
+    touched[v[allowed]] = True
+    sizes_touched = np.bincount(labels[touched], minlength=len(sizes))
+    largest = int(np.argmax(sizes_touched)) if touched.any() else -1
+    good = (sizes >= FRAGMENT_NODES) | (np.arange(len(sizes)) == largest)
+    usable_node = good[labels] & touched
+    usable_edge = allowed & usable_node[u] & usable_node[v]
+    return Variant(rows, cols, data, matrix, usable_edge, usable_node)
+
+
+def load_graph(session: Session, network_id: int) -> WalkGraph:
+    """Read a network from the database into memory."""
+    version = session.execute(
+        text("SELECT imported_at FROM walk_network WHERE id = :id"), {"id": network_id}
+    ).scalar_one()
+    rows = session.execute(
+        text(
+            "SELECT id, source, target, length_m, steps, ST_AsBinary(geom) "
+            "FROM walk_edge WHERE network_id = :id"
+        ),
+        {"id": network_id},
+    ).all()
+    if not rows:
+        raise LookupError(f"walking network {network_id} has no edges")
+    ids, sources, targets, length, steps, wkb = zip(*rows, strict=True)
+    return build_graph(
+        network_id,
+        version,
+        np.array(ids, dtype=np.int64),
+        np.array(sources, dtype=np.int64),
+        np.array(targets, dtype=np.int64),
+        np.array(length, dtype=float),
+        np.array(steps, dtype=bool),
+        shapely.from_wkb(np.array([bytes(item) for item in wkb], dtype=object)),
+    )
+
+
+_cache: dict[tuple[str, int], WalkGraph] = {}
+_lock = threading.Lock()
+
+
+def _database_key(session: Session) -> str:
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    return str(engine.url)
+
+
+def get_graph(session: Session, network_id: int, version: dt.datetime) -> WalkGraph:
+    """The cached graph of a network at ``version`` (its import time); loaded when stale."""
+    key = (_database_key(session), network_id)
+    graph = _cache.get(key)
+    if graph is not None and graph.version == version:
+        return graph
+    with _lock:
+        graph = _cache.get(key)
+        if graph is None or graph.version != version:
+            graph = load_graph(session, network_id)
+            _cache[key] = graph
+    return graph
+
+
+def network_versions(session: Session) -> dict[int, dt.datetime]:
+    return dict(session.execute(text("SELECT id, imported_at FROM walk_network")).tuples().all())
