@@ -1,9 +1,189 @@
-"""Logins and roles (planner, outreach worker, admin)."""
+"""Logins and roles (planner, outreach worker, admin).
+
+* Flask-Login keeps the session; passwords are hashed with werkzeug (scrypt).
+* Flask-WTF's CSRFProtect guards every POST/PUT/PATCH/DELETE of the whole app (nothing is
+  exempted); forms carry the token, JSON clients send it in the ``X-CSRFToken`` header
+  (the planner page puts it in ``<meta name="csrf-token">``).
+* Flask-Limiter (in-memory, one per app) limits login attempts per client address:
+  ``LOGIN_RATE_LIMIT`` (default ``5 per minute``).
+* :func:`require_roles` answers 401 JSON (API) or a redirect to the login page (pages) to
+  anonymous visitors, and 403 to a signed-in user without the role.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from mapservice.db import get_session
+from mapservice.models import USER_ROLES, User
+
+PLANNING_ROLES = ("planner", "admin")
+MIN_PASSWORD_LENGTH = 10
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Checked when the e-mail is unknown, so that a wrong address takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+bp = Blueprint("auth", __name__)
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked."""
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def create_user(session: Session, email: str, password: str, role: str) -> User:
+    """A new account; the e-mail is stored lower-case."""
+    email = email.strip().lower()
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        raise AccountError("not an e-mail address")
+    if role not in USER_ROLES:
+        raise AccountError(f"role must be one of {', '.join(USER_ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise AccountError("an account with this e-mail exists already")
+    user = User(email=email, password_hash=hash_password(password), role=role, active=True)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, else None (same work either way)."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+def limiter() -> Limiter:
+    found: Limiter = current_app.extensions["mapservice.limiter"]
+    return found
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths on this site (no scheme, no ``//host``) are followed after login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("planners.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | BaseResponse | tuple[str, int]:
+    form = LoginForm()
+    if request.method == "POST":
+        with limiter().limit(lambda: current_app.config["LOGIN_RATE_LIMIT"]):
+            if form.validate_on_submit():
+                user = authenticate(get_session(), form.email.data or "", form.password.data or "")
+                if user is not None:
+                    login_user(user)
+                    return redirect(_safe_next(request.args.get("next")))
+            flash("Wrong e-mail or password.", "error")
+            return render_template("planners/login.html", form=form), 401
+    return render_template("planners/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+def _load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = get_session().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _wants_json() -> bool:
+    return "/api/" in request.path or request.accept_mimetypes.best == "application/json"
+
+
+def _unauthorized() -> BaseResponse | tuple[Response, int]:
+    if _wants_json():
+        return jsonify({"error": "login required"}), 401
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def check_roles(roles: tuple[str, ...]) -> BaseResponse | tuple[Response, int] | None:
+    """None when the current user has one of ``roles``, else the answer to give instead."""
+    if not current_user.is_authenticated:
+        return _unauthorized()
+    if current_user.role not in roles:
+        if _wants_json():
+            return jsonify({"error": "forbidden", "message": "your role may not use this"}), 403
+        return Response("Your role may not use this page.", status=403, mimetype="text/plain")
+    return None
+
+
+def require_roles(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator form of :func:`check_roles`."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            refused = check_roles(roles)
+            return refused if refused is not None else view(*args, **kwargs)
+
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+
+    return decorate
 
 
 def init_app(app: Flask) -> None:
     """Set up login handling, CSRF protection and rate limits."""
+    app.config.setdefault("LOGIN_RATE_LIMIT", "5 per minute")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    login_manager.init_app(app)
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    # One limiter per app: in-memory counters are not shared between app instances.
+    app.extensions["mapservice.limiter"] = Limiter(
+        get_remote_address, app=app, storage_uri="memory://", default_limits=[]
+    )
+    app.register_blueprint(bp, url_prefix="/auth")

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from shapely.geometry import box
 
 from mapservice.planning.coverage import (
     PLANNING_PHASES,
@@ -20,7 +21,6 @@ from mapservice.planning.demand import (
 from mapservice.planning.grid import Grid, assign_polygons, grid_for_polygon
 from mapservice.planning.routing import Pairs
 from mapservice.planning.twostep import supply_demand
-from shapely.geometry import box
 
 
 def pairs(rows):

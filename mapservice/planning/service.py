@@ -60,7 +60,14 @@ def area_choices(session: Session) -> list[AreaChoice]:
     rows = session.execute(
         text("SELECT kind, code, name FROM area ORDER BY kind = 'quarter' DESC, kind, code")
     ).all()
-    choices = [AreaChoice(f"{kind}:{code}", f"{name} ({code})") for kind, code, name in rows]
+    choices = [
+        AreaChoice(f"{'network' if kind == 'network_extent' else kind}:{code}", f"{name} ({code})")
+        for kind, code, name in rows
+    ]
+    networks = session.execute(
+        text("SELECT name FROM walk_network WHERE extent IS NOT NULL ORDER BY name")
+    ).scalars()
+    choices += [AreaChoice(f"network:{name}", f"Walking network {name}") for name in networks]
     if any(kind == "subdistrict" for kind, _c, _n in rows):
         choices.insert(
             sum(1 for kind, _c, _n in rows if kind == "quarter"),
@@ -94,6 +101,15 @@ def resolve_area(session: Session, key: str) -> tuple[str, str, BaseGeometry]:
             ),
             {"kind": kind, "code": code},
         ).first()
+        if row is None and kind == "network_extent":
+            # An imported walking network's own extent, by the network's name.
+            row = session.execute(
+                text(
+                    "SELECT name, ST_AsBinary(ST_Transform(extent, 25832)) FROM walk_network "
+                    "WHERE name = :code AND extent IS NOT NULL"
+                ),
+                {"code": code},
+            ).first()
     if row is None:
         raise ParameterError("area", f"no area {key!r}")
     return key, str(row[0]), shapely.from_wkb(bytes(row[1]))
