@@ -70,11 +70,20 @@ def locate(
     nearest = distance_to_network(session, lon, lat)
     if nearest is None:
         return Origin(lon, lat, None)
+    if nearest <= settings.max_snap_m:
+        why = (
+            f"the paths within {settings.max_snap_m:.0f} m of it are cut off from the rest of "
+            "the walking network" + ("" if profile.steps else " or reachable only by steps")
+        )
+    else:
+        why = (
+            f"it lies {nearest:.0f} m from the nearest path of the walking network, more than "
+            f"the {settings.max_snap_m:.0f} m a route may start away from a path"
+        )
     raise ParameterError(
         "lat",
-        f"the point lat={lat:.6f}, lon={lon:.6f} lies {nearest:.0f} m from the nearest path "
-        f"of the walking network, more than the {settings.max_snap_m:.0f} m a route may "
-        "start away from a path; choose a point on or next to a street or footpath",
+        f"cannot route from lat={lat:.6f}, lon={lon:.6f}: {why}; "
+        "choose a point on or next to a street or footpath",
     )
 
 

@@ -1,0 +1,361 @@
+"""Walking engine benchmark: prints figures, not a test. Run it standalone:
+
+    .venv/bin/python bench/walking.py [--sites 300] [--grid 225] [--requests 300]
+
+It uses its own database (``mapservice_bench``, recreated) on the private cluster, imports
+the Witten-Stockum extract and builds a synthetic city grid (225 x 225 nodes, 100,800
+edges) directly in the database, then measures through the WSGI app (Flask's test client,
+in-process, so the figures are the server's time without network):
+
+* reach-query latency p50/p95 and requests per second, isochrone time,
+* precompute time, import time,
+* baselines in the same run: a per-request pgRouting ``pgr_drivingDistance``, a per-request
+  networkx search, and a per-request scipy search (the engine without precomputation).
+
+Targets (issue 3): reach p50 <= 5 ms on Witten and >= 20x faster than per-request
+pgRouting; isochrone <= 50 ms; precompute for 100,000 edges <= 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+from pyproj import Transformer
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mapservice import create_app
+from mapservice.config import Defaults
+from mapservice.db import make_engine, migrate
+from mapservice.pgcluster import local_cluster
+from mapservice.walking.default_network import load_default_network
+from mapservice.walking.graph import get_graph, network_versions
+from mapservice.walking.precompute import refresh_reach
+from mapservice.walking.profiles import WalkSettings
+from mapservice.walking.store import finish_network, import_network
+
+TO_WGS84 = Transformer.from_crs(25832, 4326, always_xy=True)
+GRID_ORIGIN = (395_000.0, 5_700_000.0)  # EPSG:25832, north of the Ruhr: clear of Witten
+SPACING = 80.0  # metres between grid junctions
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q))
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def build_grid(session: Session, n: int, sites: int, rng: random.Random) -> int:
+    """A synthetic city: n x n junctions, 2% of edges are steps, ``sites`` day-care sites."""
+    network_id = session.execute(
+        text(
+            "INSERT INTO walk_network (name, source_file) VALUES ('bench-grid', 'synthetic') "
+            "RETURNING id"
+        )
+    ).scalar_one()
+    x0, y0 = GRID_ORIGIN
+    params = {"n": n, "x0": x0, "y0": y0, "s": SPACING, "id": network_id}
+    session.execute(
+        text(
+            """
+            CREATE TEMP TABLE grid_node ON COMMIT DROP AS
+            SELECT i, j, nextval('walk_node_id_seq') AS id
+            FROM generate_series(0, :n - 1) i, generate_series(0, :n - 1) j
+            """
+        ),
+        params,
+    )
+    session.execute(
+        text(
+            """
+            INSERT INTO walk_node (id, network_id, geom)
+            SELECT id, :id, ST_SetSRID(ST_MakePoint(:x0 + i * :s, :y0 + j * :s), 25832)
+            FROM grid_node
+            """
+        ),
+        params,
+    )
+    session.execute(
+        text(
+            """
+            INSERT INTO walk_edge (network_id, source, target, length_m, highway, steps, geom)
+            SELECT :id, a.id, b.id, :s, 'residential', random() < 0.02,
+                   ST_SetSRID(ST_MakeLine(ST_MakePoint(:x0 + a.i * :s, :y0 + a.j * :s),
+                                          ST_MakePoint(:x0 + b.i * :s, :y0 + b.j * :s)), 25832)
+            FROM grid_node a JOIN grid_node b ON b.i = a.i + 1 AND b.j = a.j
+            UNION ALL
+            SELECT :id, a.id, b.id, :s, 'residential', random() < 0.02,
+                   ST_SetSRID(ST_MakeLine(ST_MakePoint(:x0 + a.i * :s, :y0 + a.j * :s),
+                                          ST_MakePoint(:x0 + b.i * :s, :y0 + b.j * :s)), 25832)
+            FROM grid_node a JOIN grid_node b ON b.i = a.i AND b.j = a.j + 1
+            """
+        ),
+        params,
+    )
+    session.execute(text("UPDATE walk_edge SET highway = 'steps' WHERE steps"))
+    finish_network(session, network_id)
+    size = (n - 1) * SPACING
+    for k in range(sites):
+        x = x0 + rng.uniform(0, size)
+        y = y0 + rng.uniform(0, size)
+        lon, lat = TO_WGS84.transform(x, y)
+        site_id = session.execute(
+            text(
+                "INSERT INTO site (name, geom, is_anchor, wheelchair, source_dataset, source_id) "
+                "VALUES (:name, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), false, 'unknown', "
+                "'bench', :sid) RETURNING id"
+            ),
+            {"name": f"Kita {k}", "lon": lon, "lat": lat, "sid": str(k)},
+        ).scalar_one()
+        session.execute(
+            text(
+                "INSERT INTO offer (title, category, age_min_months, age_max_months, languages, "
+                "cost_free, registration_required, status, translations, site_id, is_example, "
+                "source_dataset, source_id) VALUES (:t, 'day_care', 4, 72, '{de}', true, false, "
+                "'active', '{}', :site, false, 'bench', :sid)"
+            ),
+            {"t": f"Kita {k}", "site": site_id, "sid": str(k)},
+        )
+    return int(network_id)
+
+
+def random_points(session: Session, graph, count: int, rng: random.Random) -> list:
+    """(lat, lon, start node) of points on random usable edges of a network."""
+    usable = graph.edge_ids[graph.variant(False).usable_edge]
+    picks = [int(e) for e in rng.sample(list(usable), min(count, len(usable)))]
+    rows = session.execute(
+        text(
+            """
+            SELECT ST_Y(p), ST_X(p), source FROM (
+                SELECT ST_Transform(ST_LineInterpolatePoint(geom, :f), 4326) AS p, source
+                FROM walk_edge WHERE id = ANY(:ids)) q
+            """
+        ),
+        {"ids": picks, "f": rng.uniform(0.1, 0.9)},
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def bench_network(
+    label: str, engine, app, network_id: int, requests: int, rng: random.Random
+) -> dict[str, float]:
+    client = app.test_client()
+    with Session(engine) as session:
+        versions = network_versions(session)
+        graph = get_graph(session, network_id, versions[network_id])
+        points = random_points(session, graph, requests, rng)
+    figures: dict[str, float] = {"edges": float(len(graph.edge_ids))}
+    # Warm up (graph cache, prepared statements).
+    for lat, lon, _ in points[:20]:
+        client.get(f"/api/reachable?lat={lat}&lon={lon}&minutes=15")
+    latencies = []
+    found = 0
+    start = time.perf_counter()
+    for lat, lon, _ in points:
+        t0 = time.perf_counter()
+        response = client.get(f"/api/reachable?lat={lat}&lon={lon}&minutes=15")
+        latencies.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, response.get_json()
+        found += len(response.get_json()["features"])
+    total = time.perf_counter() - start
+    figures["reach_p50_ms"] = percentile(latencies, 50)
+    figures["reach_p95_ms"] = percentile(latencies, 95)
+    figures["reach_rps"] = len(points) / total
+    figures["offers_per_answer"] = found / len(points)
+    iso = [
+        timed(lambda la=lat, lo=lon: client.get(f"/api/isochrone?lat={la}&lon={lo}"))
+        for lat, lon, _ in points[:30]
+    ]
+    figures["isochrone_p50_ms"] = percentile(iso, 50)
+    figures["isochrone_p95_ms"] = percentile(iso, 95)
+    limit_m = 15 * 60 * 5 / 3.6
+    # Baseline 1: pgRouting per request (driving distance from the start node, then the
+    # sites on reached nodes), as a service without precomputation would do it.
+    edges_sql = (
+        "SELECT id, source, target, length_m AS cost, length_m AS reverse_cost "
+        f"FROM walk_edge WHERE network_id = {network_id}"
+    )
+    pgr = []
+    with engine.connect() as conn:
+        for _lat, _lon, node in points[:20]:
+            pgr.append(
+                timed(
+                    lambda n=node: conn.execute(
+                        text(
+                            "SELECT w.site_id, min(d.agg_cost) FROM pgr_drivingDistance("
+                            ":edges, :node, :limit, directed => false) d "
+                            "JOIN walk_edge e ON d.node IN (e.source, e.target) "
+                            "JOIN walk_site_snap w ON w.edge_id = e.id AND w.profile = 'adult' "
+                            "GROUP BY w.site_id"
+                        ),
+                        {"edges": edges_sql, "node": n, "limit": limit_m},
+                    ).all()
+                )
+            )
+    figures["pgrouting_p50_ms"] = percentile(pgr, 50)
+    # Baseline 2: networkx per request on a graph already in memory.
+    g = nx.Graph()
+    variant = graph.variant(True)
+    for u, v, w in zip(variant.rows, variant.cols, variant.weights, strict=True):
+        g.add_edge(int(u), int(v), weight=float(w))
+    nxs = [
+        timed(
+            lambda n=node: nx.single_source_dijkstra_path_length(
+                g, int(graph.node_index([n])[0]), cutoff=limit_m, weight="weight"
+            )
+        )
+        for _lat, _lon, node in points[:30]
+    ]
+    figures["networkx_p50_ms"] = percentile(nxs, 50)
+    # Baseline 3: the engine's own graph search per request (scipy), no precomputation.
+    sps = [
+        timed(lambda n=node: graph.distances_from([int(graph.node_index([n])[0])], True, limit_m))
+        for _lat, _lon, node in points[:30]
+    ]
+    figures["scipy_search_p50_ms"] = percentile(sps, 50)
+    print(f"  measured {label}", file=sys.stderr)
+    return figures
+
+
+def detour_factor(engine, network_id: int, rng: random.Random) -> float:
+    """Median network / straight-line distance for node pairs 300-1500 m apart."""
+    with Session(engine) as session:
+        graph = get_graph(session, network_id, network_versions(session)[network_id])
+        xy = dict(
+            session.execute(
+                text(
+                    "SELECT id, ARRAY[ST_X(geom), ST_Y(geom)] FROM walk_node WHERE network_id = :i"
+                ),
+                {"i": network_id},
+            ).tuples()
+        )
+    usable = np.flatnonzero(graph.variant(True).usable_node)
+    sources = [int(i) for i in rng.sample(list(usable), 60)]
+    dist = graph.distances_from(sources, True, np.inf)
+    ratios = []
+    for row, a in enumerate(sources):
+        ax, ay = xy[int(graph.node_ids[a])]
+        for b in rng.sample(list(usable), 60):
+            bx, by = xy[int(graph.node_ids[b])]
+            straight = float(np.hypot(ax - bx, ay - by))
+            if 300 <= straight <= 1500 and np.isfinite(dist[row, b]):
+                ratios.append(dist[row, b] / straight)
+    return statistics.median(ratios)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--grid", type=int, default=225, help="junctions per side")
+    parser.add_argument("--sites", type=int, default=300, help="sites on the grid")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument(
+        "--data-dir", default=os.environ.get("MAPSERVICE_DATA_DIR", Defaults.DATA_DIR)
+    )
+    args = parser.parse_args()
+    rng = random.Random(3)
+    cluster = local_cluster()
+    cluster.start()
+    url = cluster.ensure_database("mapservice_bench", recreate=True)
+    engine = make_engine(url)
+    migrate(engine)
+    settings = WalkSettings()
+    out: dict[str, dict[str, float]] = {"Witten-Stockum": {}, "grid": {}}
+
+    with Session(engine) as session, session.begin():
+        start = time.perf_counter()
+        summary = import_network(
+            session,
+            Path(args.data_dir) / "osm" / "Witten_Stockum.pbf",
+            "import-only",
+            settings,
+            refresh=False,
+        )
+        out["Witten-Stockum"]["import_s"] = time.perf_counter() - start
+        session.execute(text("DELETE FROM walk_network WHERE name = 'import-only'"))
+    with Session(engine) as session, session.begin():
+        load_default_network(session, args.data_dir, settings)
+        witten_id = session.execute(
+            text("SELECT id FROM walk_network WHERE name = 'witten-stockum'")
+        ).scalar_one()
+        start = time.perf_counter()
+        refresh = refresh_reach(session, settings)
+        out["Witten-Stockum"]["precompute_s"] = time.perf_counter() - start
+    print(f"  Witten: {summary}; {refresh}", file=sys.stderr)
+
+    with Session(engine) as session, session.begin():
+        start = time.perf_counter()
+        grid_id = build_grid(session, args.grid, args.sites, rng)
+        out["grid"]["import_s"] = time.perf_counter() - start
+    with Session(engine) as session, session.begin():
+        start = time.perf_counter()
+        refresh = refresh_reach(session, settings)
+        out["grid"]["precompute_s"] = time.perf_counter() - start
+    print(f"  grid: {refresh}", file=sys.stderr)
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": False})
+    out["Witten-Stockum"] |= bench_network("Witten", engine, app, witten_id, args.requests, rng)
+    out["grid"] |= bench_network("grid", engine, app, grid_id, args.requests, rng)
+    factor = detour_factor(engine, witten_id, rng)
+
+    rows = [
+        ("edges", "edges", "{:.0f}"),
+        ("import (s)", "import_s", "{:.2f}"),
+        ("precompute, all sites x 3 profiles (s)", "precompute_s", "{:.2f}"),
+        ("reach p50 (ms)", "reach_p50_ms", "{:.2f}"),
+        ("reach p95 (ms)", "reach_p95_ms", "{:.2f}"),
+        ("reach requests/s (1 thread)", "reach_rps", "{:.0f}"),
+        ("offers per answer", "offers_per_answer", "{:.1f}"),
+        ("isochrone 5,10,15 p50 (ms)", "isochrone_p50_ms", "{:.1f}"),
+        ("isochrone 5,10,15 p95 (ms)", "isochrone_p95_ms", "{:.1f}"),
+        ("baseline pgr_drivingDistance p50 (ms)", "pgrouting_p50_ms", "{:.1f}"),
+        ("baseline networkx search p50 (ms)", "networkx_p50_ms", "{:.2f}"),
+        ("scipy search per request p50 (ms)", "scipy_search_p50_ms", "{:.2f}"),
+    ]
+    print(f"\n{'figure':<42}{'Witten-Stockum':>16}{'grid':>16}")
+    for label, key, fmt in rows:
+        cells = [fmt.format(out[name][key]) if key in out[name] else "-" for name in out]
+        print(f"{label:<42}{cells[0]:>16}{cells[1]:>16}")
+    for name in out:
+        f = out[name]
+        vs_pgr = f["pgrouting_p50_ms"] / f["reach_p50_ms"]
+        vs_nx = f["networkx_p50_ms"] / f["reach_p50_ms"]
+        print(
+            f"{name}: reach is {vs_pgr:.0f}x faster than per-request pgRouting (target >= 20x), "
+            f"{vs_nx:.1f}x than per-request networkx (search only, without the offer query)"
+        )
+    print(f"median detour factor on Witten-Stockum (300-1500 m pairs): {factor:.2f}")
+    w, g = out["Witten-Stockum"], out["grid"]
+    checks = [
+        ("reach p50 <= 5 ms (Witten)", w["reach_p50_ms"] <= 5),
+        (
+            "reach >= 20x faster than pgRouting (Witten)",
+            w["pgrouting_p50_ms"] >= 20 * w["reach_p50_ms"],
+        ),
+        ("isochrone <= 50 ms (Witten p50)", w["isochrone_p50_ms"] <= 50),
+        (
+            "precompute for >= 100,000 edges <= 30 s",
+            g["edges"] >= 100_000 and g["precompute_s"] <= 30,
+        ),
+    ]
+    for label, ok in checks:
+        print(f"  [{'ok' if ok else 'MISSED'}] {label}")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
