@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from mapservice import auth, cli, db
+from mapservice import auth, cli, db, i18n
 from mapservice.config import PROJECT_ROOT, Defaults
 from mapservice.web import register_blueprints
 
@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     db.init_app(app)
+    i18n.init_app(app)
     auth.init_app(app)
     cli.init_app(app)
     register_blueprints(app)

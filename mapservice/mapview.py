@@ -4,10 +4,11 @@ The page must make no third-party request (privacy by default), so the map loads
 ``static/vendor/leaflet`` and no folium element that pulls assets from a CDN is used
 (folium's ``Popup`` also needs jQuery). Base tiles come only from a configured tile server.
 
-Everything from the data reaches the browser escaped: popup HTML arrives here already
-rendered by an autoescaping template (:class:`markupsafe.Markup`), tooltips are escaped
-here, and both are handed to Leaflet as JSON string literals (``tojson`` escapes ``<``,
-``>``, ``&`` and ``'``), never spliced into markup inside JavaScript.
+folium draws what does not change with the filter (the quarter, the sub-districts, the
+credits). Sites and service areas change with every filter, so they travel as compact
+data (:func:`map_data`, embedded once as JSON and refreshed by ``static/js/family.js``),
+and their popups are built in the browser from the list entries with ``textContent``:
+text from the data is never parsed as markup, and the page does not carry each offer twice.
 """
 
 from __future__ import annotations
@@ -78,31 +79,84 @@ class MapSettings:
 
 @dataclass(frozen=True)
 class SiteMarker:
-    """A site on the map; ``popup`` is HTML already escaped by the template."""
+    """A site on the map and the listed offers held there (by id)."""
 
     lat: float
     lon: float
     name: str
+    address: str
     is_anchor: bool
-    popup: Markup
+    offer_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceArea:
+    """Where an offer comes to the family's home."""
+
+    geojson: dict[str, Any]
+    offer_id: int
 
 
 @dataclass(frozen=True)
 class AreaShape:
-    """A polygon on the map (a GeoJSON geometry or Feature); optional escaped popup."""
+    """A polygon drawn for orientation (a GeoJSON geometry, Feature or FeatureCollection)."""
 
     geojson: dict[str, Any]
     name: str
-    popup: Markup | None = None
 
 
 @dataclass(frozen=True)
 class MapContent:
     quarters: Sequence[AreaShape] = ()
     subdistricts: Sequence[AreaShape] = ()
-    service_areas: Sequence[AreaShape] = ()
-    sites: Sequence[SiteMarker] = ()
     credits: Sequence[str] = field(default_factory=lambda: [DORTMUND_CREDIT])
+
+
+def _leaflet_style(style: MarkerStyle) -> dict[str, Any]:
+    return {
+        "radius": style.radius,
+        "color": style.color,
+        "weight": style.weight,
+        "fillColor": style.fill_color,
+        "fillOpacity": 0.95,
+        "className": style.class_name,
+    }
+
+
+def map_data(
+    sites: Iterable[SiteMarker], service_areas: Iterable[ServiceArea], **extra: Any
+) -> dict[str, Any]:
+    """What ``family.js`` draws: sites as ``[lat, lon, anchor, name, address, [offer ids]]``
+    (anchors last, so they are drawn on top), service areas as one FeatureCollection, the two
+    marker styles, and ``extra`` (origin, minutes, profile …).
+
+    Plain data: the page embeds it with ``tojson`` and the script only ever sets text.
+    """
+    rows = [
+        [
+            round(site.lat, 6),
+            round(site.lon, 6),
+            int(site.is_anchor),
+            site.name,
+            site.address,
+            list(site.offer_ids),
+        ]
+        for site in sorted(sites, key=lambda s: s.is_anchor)
+    ]
+    areas = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": area.geojson, "properties": {"id": area.offer_id}}
+            for area in service_areas
+        ],
+    }
+    return {
+        "sites": rows,
+        "areas": areas,
+        "styles": [_leaflet_style(STYLE_SITE), _leaflet_style(STYLE_ANCHOR)],
+        "areaStyle": STYLE_SERVICE_AREA,
+        **extra,
+    }
 
 
 @dataclass(frozen=True)
@@ -139,6 +193,7 @@ class LocalLeafletMap(folium.Map):
                     ...{{ this.options|tojavascript }}
                 }
             );
+            window.mapserviceMap = {{ this.get_name() }};
         {% endmacro %}
         """
     )
@@ -199,55 +254,6 @@ class EscapedTooltip(folium.MacroElement):
         self.content = js_string(str(escape(text)))
 
 
-class SiteLayer(folium.MacroElement):
-    """All sites as circle markers in one layer, one line of script each.
-
-    folium's ``CircleMarker`` writes every option for every marker (about 450 bytes each);
-    here the two styles are written once.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = L.featureGroup().addTo({{ this._parent.get_name() }});
-            var {{ this.get_name() }}_style = {{ this.styles|tojson }};
-            {%- for lat, lon, style, popup, tooltip in this.rows %}
-            L.circleMarker([{{ lat }}, {{ lon }}], {{ this.get_name() }}_style[{{ style }}])
-                .bindPopup({{ popup }}, {maxWidth: 320}).bindTooltip({{ tooltip }})
-                .addTo({{ this.get_name() }});
-            {%- endfor %}
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, sites: Iterable[SiteMarker]) -> None:
-        super().__init__()
-        self._name = "SiteLayer"
-        self.styles = [_leaflet_style(STYLE_SITE), _leaflet_style(STYLE_ANCHOR)]
-        # Anchors last, so they are drawn on top of ordinary sites.
-        self.rows = [
-            (
-                float(site.lat),
-                float(site.lon),
-                int(site.is_anchor),
-                js_string(str(site.popup)),
-                js_string(str(escape(site.name))),
-            )
-            for site in sorted(sites, key=lambda s: s.is_anchor)
-        ]
-
-
-def _leaflet_style(style: MarkerStyle) -> dict[str, Any]:
-    return {
-        "radius": style.radius,
-        "color": style.color,
-        "weight": style.weight,
-        "fillColor": style.fill_color,
-        "fillOpacity": 0.95,
-        "className": style.class_name,
-    }
-
-
 class DataCredits(folium.MacroElement):
     """Credit the data sources in Leaflet's attribution control."""
 
@@ -290,17 +296,13 @@ def display_geometry(
 
 
 def _polygon(shape: AreaShape, style: dict[str, Any]) -> folium.GeoJson:
-    layer = folium.GeoJson(
+    return folium.GeoJson(
         shape.geojson, style_function=lambda _feature: style, highlight_function=None
     )
-    if shape.popup is not None:
-        layer.add_child(EscapedPopup(shape.popup))
-        layer.add_child(EscapedTooltip(shape.name))
-    return layer
 
 
 def build_map(settings: MapSettings, content: MapContent) -> MapParts:
-    """The folium map with quarter, sub-districts, service areas and sites, rendered."""
+    """The folium map with the quarter and sub-districts, rendered (sites: :func:`map_data`)."""
     fmap = LocalLeafletMap(settings)
     if settings.tile_url:
         folium.TileLayer(
@@ -308,17 +310,13 @@ def build_map(settings: MapSettings, content: MapContent) -> MapParts:
         ).add_to(fmap)
     for shape in content.subdistricts:
         _polygon(shape, STYLE_SUBDISTRICT).add_to(fmap)
-    for shape in content.service_areas:
-        _polygon(shape, STYLE_SERVICE_AREA).add_to(fmap)
-    # The quarter's outline above service areas (often the same shape); it takes no clicks.
+    # The quarter's outline takes no clicks, so the sites and areas drawn later stay usable.
     for shape in content.quarters:
         _polygon(shape, STYLE_QUARTER).add_to(fmap)
     if content.quarters:
         # Open on the quarter, whatever the screen size.
         west, south, east, north = _bounds(shape.geojson for shape in content.quarters)
         fmap.fit_bounds([(south, west), (north, east)], padding=(8, 8))
-    if content.sites:
-        fmap.add_child(SiteLayer(content.sites))
     fmap.add_child(DataCredits(content.credits))
 
     root = _figure(fmap)

@@ -439,3 +439,26 @@ class CensusCell(Base):
     age_2_4: Mapped[float] = mapped_column(Float, default=0.0)
     age_4_6: Mapped[float] = mapped_column(Float, default=0.0)
     age_6_10: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+# --- Family map: address search (revision 0006) -------------------------------------------
+
+
+class AddressPoint(Base):
+    """A house address from an OpenStreetMap extract (``addr:*`` tags), for address search.
+
+    Sites, areas and named paths of the walking network are searched where they are; this
+    table holds only what no other table has: addresses of ordinary houses.
+    """
+
+    __tablename__ = "address_point"
+    __table_args__ = (UniqueConstraint("source_dataset", "source_id", name="address_point_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    street: Mapped[str] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True))
+    source_dataset: Mapped[str] = mapped_column(String(100))
+    source_id: Mapped[str] = mapped_column(String(200))

@@ -153,3 +153,24 @@ def parse_languages(args: Mapping[str, str], name: str = "language") -> tuple[st
         if len(code) != 2 or not code.isascii() or not code.isalpha():
             raise ParameterError(name, f"must be two-letter language codes like tr, got {code!r}")
     return codes
+
+
+def parse_choice(
+    args: Mapping[str, str], name: str, choices: tuple[str, ...], default: str | None = None
+) -> str | None:
+    """One of ``choices`` (or ``default`` when absent/empty)."""
+    raw = (args.get(name) or "").strip()
+    if raw == "":
+        return default
+    if raw not in choices:
+        raise ParameterError(name, f"must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_weekday(args: Mapping[str, str], name: str = "day") -> int | None:
+    """A weekday as ``mon`` … ``sun``; 0 = Monday."""
+    key = parse_choice(args, name, WEEKDAY_NAMES)
+    return None if key is None else WEEKDAY_NAMES.index(key)

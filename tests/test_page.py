@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon, Point, box
+from shapely.geometry import MultiPolygon, Point, box, shape
 
 from mapservice.mapview import js_string
 from mapservice.models import Area, Offer, Site
@@ -57,26 +57,33 @@ def page_state(html: str) -> PageState:
     return state
 
 
-def popups(html: str) -> list[str]:
-    """The popup HTML the map hands to Leaflet (JSON string literals in the script)."""
-    return [json.loads(raw) for raw in re.findall(r'bindPopup\(("(?:[^"\\]|\\.)*")', html)]
+def map_data(html: str) -> dict:
+    """The sites and service areas the page hands to its script (JSON, parsed as data)."""
+    found = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', html, re.S)
+    assert found is not None
+    return json.loads(found.group(1))
 
 
-def markers(html: str) -> list[tuple[bool, str]]:
-    """(drawn in the anchor style?, popup HTML) for each site marker on the map."""
-    found = re.findall(
-        r"L\.circleMarker\(\[[-\d.]+, [-\d.]+\], \w+_style\[(\d)\]\)\s*"
-        r'\.bindPopup\(("(?:[^"\\]|\\.)*")',
-        html,
-    )
-    styles = re.search(r"var \w+_style = (\[.*?\]);", html)
-    assert styles is not None
-    names = [style["className"] for style in json.loads(styles.group(1))]
-    return [(names[int(index)] == "site-anchor", json.loads(raw)) for index, raw in found]
+def sites(html: str) -> list[dict]:
+    """Each site on the map: name, address, drawn in the anchor style?, offer ids."""
+    data = map_data(html)
+    names = [style["className"] for style in data["styles"]]
+    return [
+        {
+            "lat": lat,
+            "lon": lon,
+            "anchor": names[style] == "site-anchor",
+            "name": name,
+            "address": address,
+            "offers": offers,
+        }
+        for lat, lon, style, name, address, offers in data["sites"]
+    ]
 
 
-def tooltips(html: str) -> list[str]:
-    return [json.loads(raw) for raw in re.findall(r'bindTooltip\(("(?:[^"\\]|\\.)*")', html)]
+def entry(html: str, offer_id: int) -> str:
+    """The list entry of one offer (what the map's popup links to and repeats)."""
+    return result_list(html).split(f'id="offer-{offer_id}"')[1].split("</li>")[0]
 
 
 def result_list(html: str) -> str:
@@ -162,30 +169,36 @@ def test_page_shows_quarter_and_anchor(client, offers, places):
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
-    assert '<html lang="de">' in html
+    assert '<html lang="de" dir="ltr">' in html
     # The quarter's outline is on the map and named in the legend.
     legend = html[html.index('<ul class="legend"') :]
     assert "Testquartier Brunnenstraße" in legend.split("</li>")[0]
     assert '"name": ' + json.dumps("Testquartier Brunnenstraße") in html
-    # The anchor has its own marker style and says what it is; the other site does not.
-    anchor, anchor_popup = next(m for m in markers(html) if "Familienzentrum Testanker" in m[1])
-    assert anchor
-    assert "Anlaufstelle des Netzwerks" in anchor_popup
-    assert "Babytreff Testanker" in anchor_popup
-    assert "Missundestraße 9, 44145 Dortmund" in anchor_popup
-    other, other_popup = next(m for m in markers(html) if "Spielplatz Testecke" in m[1])
-    assert not other
-    assert "Anlaufstelle" not in other_popup
+    # The anchor has its own marker style, its address and its offers; the other site not.
+    anchor = next(s for s in sites(html) if s["name"] == "Familienzentrum Testanker")
+    assert anchor["anchor"]
+    assert anchor["address"] == "Missundestraße 9, 44145 Dortmund"
+    assert anchor["offers"] == [offers["baby"].id]
+    assert "Babytreff Testanker" in entry(html, offers["baby"].id)
+    assert "at-anchor" in result_list(html).split(f'id="offer-{offers["baby"].id}"')[0][-80:]
+    other = next(s for s in sites(html) if s["name"] == "Spielplatz Testecke")
+    assert not other["anchor"]
+    assert other["offers"] == [offers["kita"].id]
+    # The popup's wording for anchors is on the page, for the script to use.
+    assert "Anlaufstelle des Netzwerks" in html.split('id="family-text"')[1]
     assert "Anlaufstelle des Netzwerks</li>" in html  # legend entry
     # Data sources are credited on the map.
     assert "Stadt Dortmund (dl-de/zero-2.0)" in html
 
 
-def test_popup_names_offer_site_age_languages_schedule_source(client, offers):
+def test_map_site_leads_to_entry_with_site_age_languages_schedule_source(client, offers):
     html = client.get("/").get_data(as_text=True)
-    popup = next(p for p in popups(html) if "Kita Testecke" in p)
+    site = next(s for s in sites(html) if offers["kita"].id in s["offers"])
+    assert site["name"] == "Spielplatz Testecke"
+    kita = entry(html, offers["kita"].id)
+    assert "Kita Testecke" in kita
     for text in ("Spielplatz Testecke", "1–6 Jahre", "Deutsch, Türkisch", "Zeiten", "test"):
-        assert text in popup
+        assert text in kita
 
 
 def test_list_works_without_map(client, db_session, offers):
@@ -205,11 +218,11 @@ def test_service_area_offer_comes_home(client, offers):
     html = client.get("/").get_data(as_text=True)
     item = result_list(html).split(f'id="offer-{offers["welcome"].id}"')[1].split("</li>")[0]
     assert "kommt zu Ihnen nach Hause" in item
-    # On the map: the service area polygon (a GeoJSON layer) with the offer's popup.
-    area_popups = [
-        json.loads(raw) for raw in re.findall(r'geo_json_\w+\.bindPopup\(("(?:[^"\\]|\\.)*")', html)
-    ]
-    assert any("Willkommensbesuch Testgebiet" in p and "nach Hause" in p for p in area_popups)
+    # On the map: the service area polygon, leading to the offer's entry.
+    areas = map_data(html)["areas"]["features"]
+    area = next(a for a in areas if a["properties"]["id"] == offers["welcome"].id)
+    assert shape(area["geometry"]).contains(Point(LON, LAT))  # the area it serves
+    assert "Willkommensbesuch Testgebiet" in item
 
 
 def test_filters_from_url_are_preselected_and_applied(client, offers):
@@ -303,13 +316,15 @@ def test_hostile_text_is_escaped_everywhere(client, hostile):
     listing = result_list(html)
     assert ESCAPED_SCRIPT in listing
     assert ESCAPED_ATTR in listing
-    site_popup = next(p for p in popups(html) if ESCAPED_SCRIPT in p and "Zeiten" in p)
-    assert ESCAPED_ATTR in site_popup
-    assert "<script" not in site_popup and "<img" not in site_popup
-    area_popup = next(p for p in popups(html) if "nach Hause" in p and ESCAPED_ATTR in p)
-    assert "<img" not in area_popup and "<script" not in area_popup
-    assert ESCAPED_SCRIPT in tooltips(html)
-    assert not any("<" in tip for tip in tooltips(html))
+    # The map's data is JSON inside a script element: no raw "<" can end the element, and
+    # what it holds is the plain text (family.js only ever sets it with textContent).
+    raw = html.split('id="map-data">')[1].split("</script>")[0]
+    assert "<" not in raw and ">" not in raw
+    site = next(s for s in sites(html) if s["name"] == HOSTILE_SCRIPT)
+    assert site["address"].startswith(HOSTILE_ATTR)
+    assert hostile[0].id in site["offers"]
+    area_ids = [a["properties"]["id"] for a in map_data(html)["areas"]["features"]]
+    assert hostile[1].id in area_ids
 
 
 def test_hostile_parameter_is_escaped_in_message(client):

@@ -1,0 +1,318 @@
+"""What the family map asks and answers. Free of Flask.
+
+A family gives the child's age, where they are (an address, a tap on the map, or the phone's
+location) and a few filters; the answer is the fitting offers they reach on foot within the
+chosen minutes, nearest first. Without a place the answer is every fitting offer, by
+category. Also: an offer's next dates, its iCalendar file and its schema.org description.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import to_shape
+from icalendar import Calendar, Event, vRecur
+from shapely.geometry import Point
+from sqlalchemy.orm import Session
+
+from mapservice import geocode, queries
+from mapservice.models import Offer, ScheduleSlot
+from mapservice.validation import (
+    BBox,
+    ParameterError,
+    parse_choice,
+    parse_latitude,
+    parse_longitude,
+    parse_weekday,
+)
+from mapservice.walking.profiles import WalkSettings
+from mapservice.walking.reach import reachable_offers
+
+TIMEZONE = ZoneInfo("Europe/Berlin")
+MINUTE_CHOICES = (5, 10, 15, 20)
+DEFAULT_MINUTES = 15
+# The family page offers walking and walking with a pram (the engine's profiles).
+PROFILE_CHOICES = ("adult", "pram")
+DEFAULT_PROFILE = "adult"
+DAYPART_CHOICES = ("morning", "afternoon", "evening")
+ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+    label: str
+
+
+@dataclass(frozen=True)
+class FamilyQuery:
+    """The family's question, parsed from the URL."""
+
+    criteria: queries.OfferFilter
+    location: Location | None = None
+    where: str = ""  # what was typed, if no point was given
+    minutes: int = DEFAULT_MINUTES
+    profile: str = DEFAULT_PROFILE
+
+
+def parse_family_query(args: Mapping[str, str]) -> FamilyQuery:
+    """Filters, place, minutes and profile from query parameters; raises ``ParameterError``.
+
+    ``lat``/``lon`` (both or neither) give the place; ``where`` is its label, or, without a
+    point, an address to look up (:func:`locate_address`). ``day`` (``mon``…``sun``) and
+    ``time`` (``morning``/``afternoon``/``evening``) ask for offers open then.
+    """
+    criteria = queries.offer_filter_from_args(args)
+    criteria = replace(
+        criteria,
+        weekday=parse_weekday(args, "day"),
+        daypart=parse_choice(args, "time", DAYPART_CHOICES),
+    )
+    lat, lon = parse_latitude(args), parse_longitude(args)
+    if (lat is None) != (lon is None):
+        missing = "lon" if lon is None else "lat"
+        raise ParameterError(missing, "lat and lon must be given together")
+    where = " ".join((args.get("where") or "").split())[: geocode.MAX_QUERY_LENGTH]
+    minutes_raw = parse_choice(args, "minutes", tuple(str(m) for m in MINUTE_CHOICES))
+    profile = parse_choice(args, "profile", PROFILE_CHOICES, DEFAULT_PROFILE)
+    location = Location(lat, lon, where) if lat is not None and lon is not None else None
+    return FamilyQuery(
+        criteria=criteria,
+        location=location,
+        where=where,
+        minutes=int(minutes_raw) if minutes_raw else DEFAULT_MINUTES,
+        profile=profile or DEFAULT_PROFILE,
+    )
+
+
+def locate_address(session: Session, query: FamilyQuery) -> tuple[FamilyQuery, list[geocode.Place]]:
+    """Without a point but with a typed address: take the best match (and say which others
+    there were). Returns the query with its location set, if found, and all matches."""
+    if query.location is not None or not query.where:
+        return query, []
+    places = geocode.search(session, query.where, limit=5)
+    if not places:
+        return query, []
+    best = places[0]
+    return replace(query, location=Location(best.lat, best.lon, best.label)), places
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An offer in the answer; ``minutes`` on foot when a place was given."""
+
+    offer: Offer
+    minutes: float | None = None
+    estimated: bool = False
+    comes_home: bool = False
+
+
+@dataclass(frozen=True)
+class FamilyAnswer:
+    items: list[Listed] = field(default_factory=list)
+    located: bool = False
+    estimated: bool = False
+
+
+def find_for_family(session: Session, query: FamilyQuery, settings: WalkSettings) -> FamilyAnswer:
+    """The offers that fit; reachable ones nearest first when a place is given.
+
+    Raises ``ParameterError`` (``lat``) when the walking engine refuses the point.
+    """
+    if query.location is None:
+        offers = queries.find_offers(session, query.criteria)
+        return FamilyAnswer([Listed(o, comes_home=o.site is None) for o in offers])
+    loc = query.location
+    profile = settings.profiles[query.profile]
+    answer = reachable_offers(
+        session, loc.lon, loc.lat, query.minutes, profile, query.criteria, settings
+    )
+    items = [
+        Listed(offer, round(time.seconds / 60, 1), time.estimated) for offer, time in answer.offers
+    ]
+    # Offers that come to the family's home, where the home lies in their service area
+    # (a point-sized box meets exactly the areas that contain it).
+    here = BBox(loc.lon, loc.lat, loc.lon, loc.lat)
+    home = queries.find_offers(session, replace(query.criteria, bbox=here))
+    items += [Listed(o, comes_home=True) for o in home if o.site is None]
+    return FamilyAnswer(items, located=True, estimated=answer.estimated)
+
+
+# --- dates -------------------------------------------------------------------------------
+
+
+def _valid_on(slot: ScheduleSlot, day: dt.date) -> bool:
+    return (slot.valid_from is None or slot.valid_from <= day) and (
+        slot.valid_to is None or slot.valid_to >= day
+    )
+
+
+def next_dates(
+    slots: Iterable[ScheduleSlot], today: dt.date | None = None, count: int = 4, weeks: int = 8
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The next ``count`` meetings (start, end; Europe/Berlin) within ``weeks`` from ``today``."""
+    today = today or dt.datetime.now(TIMEZONE).date()
+    found = []
+    for offset in range(weeks * 7):
+        day = today + dt.timedelta(days=offset)
+        for slot in slots:
+            if slot.weekday == day.weekday() and _valid_on(slot, day):
+                found.append(
+                    (
+                        dt.datetime.combine(day, slot.start_time, TIMEZONE),
+                        dt.datetime.combine(day, slot.end_time, TIMEZONE),
+                    )
+                )
+    return sorted(found)[:count]
+
+
+def _first_meeting(slot: ScheduleSlot, today: dt.date) -> dt.date:
+    start = max(today, slot.valid_from) if slot.valid_from else today
+    return start + dt.timedelta(days=(slot.weekday - start.weekday()) % 7)
+
+
+def offer_calendar(
+    offer: Offer,
+    *,
+    title: str,
+    description: str | None,
+    url: str,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> bytes:
+    """An RFC 5545 calendar: one weekly repeating event per schedule slot still to come.
+
+    ``DTSTART`` is the first meeting from today (or from ``valid_from``), in Europe/Berlin
+    with its VTIMEZONE; ``valid_to`` becomes the rule's ``UNTIL`` (in UTC, as RFC 5545 asks
+    when the start has a time zone).
+    """
+    today = today or dt.datetime.now(TIMEZONE).date()
+    now = now or dt.datetime.now(dt.UTC)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Netzwerk INFamilie//mapservice//DE")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", title)
+    place = _place_text(offer)
+    for slot in offer.schedule:
+        if slot.valid_to is not None and slot.valid_to < today:
+            continue
+        day = _first_meeting(slot, today)
+        if slot.valid_to is not None and day > slot.valid_to:
+            continue
+        event = Event()
+        event.add("uid", f"offer-{offer.id}-slot-{slot.id}@mapservice")
+        event.add("dtstamp", now)
+        event.add("summary", title)
+        event.add("dtstart", dt.datetime.combine(day, slot.start_time, TIMEZONE))
+        event.add("dtend", dt.datetime.combine(day, slot.end_time, TIMEZONE))
+        rule: dict[str, Any] = {"freq": "weekly", "byday": ICAL_DAYS[slot.weekday]}
+        if slot.valid_to is not None:
+            last = dt.datetime.combine(slot.valid_to, slot.end_time, TIMEZONE)
+            rule["until"] = last.astimezone(dt.UTC)
+        event.add("rrule", vRecur(rule))
+        if description:
+            event.add("description", f"{description}\n\n{url}")
+        else:
+            event.add("description", url)
+        if place:
+            event.add("location", place)
+        if offer.site is not None:
+            lat, lon = _lat_lon(offer.site.geom)
+            event.add("geo", (round(lat, 6), round(lon, 6)))
+        event.add("url", url)
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def _lat_lon(geom: WKBElement) -> tuple[float, float]:
+    point = to_shape(geom)
+    assert isinstance(point, Point)
+    return float(point.y), float(point.x)
+
+
+def _place_text(offer: Offer) -> str:
+    site = offer.site
+    if site is None:
+        return ""
+    return ", ".join(part for part in (site.name, site.address) if part)
+
+
+def offer_json_ld(
+    offer: Offer, *, title: str, description: str | None, url: str, language: str
+) -> dict[str, Any]:
+    """schema.org for an offer: an ``Event`` with its weekly schedule where it has one,
+    else a ``Service``; with the place (address, coordinates) or the area it serves."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event" if offer.schedule else "Service",
+        "name": title,
+        "url": url,
+        "inLanguage": language,
+        "isAccessibleForFree": bool(offer.cost_free),
+        "audience": {
+            "@type": "PeopleAudience",
+            "suggestedMinAge": round(offer.age_min_months / 12, 1),
+            "suggestedMaxAge": round(offer.age_max_months / 12, 1),
+        },
+    }
+    if description:
+        data["description"] = description
+    if offer.languages:
+        data["availableLanguage"] = list(offer.languages)
+    if offer.provider is not None:
+        key = "organizer" if offer.schedule else "provider"
+        data[key] = {"@type": "Organization", "name": offer.provider.name}
+    if offer.site is not None:
+        site = offer.site
+        lat, lon = _lat_lon(site.geom)
+        place: dict[str, Any] = {
+            "@type": "Place",
+            "name": site.name,
+            "geo": {"@type": "GeoCoordinates", "latitude": lat, "longitude": lon},
+        }
+        if site.street:
+            place["address"] = {
+                "@type": "PostalAddress",
+                "streetAddress": " ".join(p for p in (site.street, site.house_number) if p),
+                "postalCode": site.postcode,
+                "addressLocality": site.city or "Dortmund",
+                "addressCountry": "DE",
+            }
+        data["location" if offer.schedule else "areaServed"] = place
+    else:
+        data["areaServed"] = {"@type": "Place", "name": "Dortmund"}
+    if offer.schedule:
+        data["eventSchedule"] = [_schema_schedule(slot) for slot in offer.schedule]
+        data["eventAttendanceMode"] = "https://schema.org/OfflineEventAttendanceMode"
+        data["eventStatus"] = "https://schema.org/EventScheduled"
+        first = next_dates(offer.schedule, count=1)
+        if first:
+            data["startDate"] = first[0][0].isoformat()
+            data["endDate"] = first[0][1].isoformat()
+    return data
+
+
+def _schema_schedule(slot: ScheduleSlot) -> dict[str, Any]:
+    schedule: dict[str, Any] = {
+        "@type": "Schedule",
+        "repeatFrequency": "P1W",
+        "byDay": f"https://schema.org/{SCHEMA_DAYS[slot.weekday]}",
+        "startTime": slot.start_time.strftime("%H:%M"),
+        "endTime": slot.end_time.strftime("%H:%M"),
+        "scheduleTimezone": "Europe/Berlin",
+    }
+    if slot.valid_from:
+        schedule["startDate"] = slot.valid_from.isoformat()
+    if slot.valid_to:
+        schedule["endDate"] = slot.valid_to.isoformat()
+    return schedule
