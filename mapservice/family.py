@@ -138,8 +138,9 @@ def find_for_family(session: Session, query: FamilyQuery, settings: WalkSettings
         Listed(offer, round(time.seconds / 60, 1), time.estimated) for offer, time in answer.offers
     ]
     # Offers that come to the family's home, where the home lies in their service area
-    # (a point-sized box meets exactly the areas that contain it).
-    here = BBox(loc.lon, loc.lat, loc.lon, loc.lat)
+    # (a box of a few centimetres meets the areas that contain the point).
+    eps = 1e-7
+    here = BBox(loc.lon - eps, loc.lat - eps, loc.lon + eps, loc.lat + eps)
     home = queries.find_offers(session, replace(query.criteria, bbox=here))
     items += [Listed(o, comes_home=True) for o in home if o.site is None]
     return FamilyAnswer(items, located=True, estimated=answer.estimated)

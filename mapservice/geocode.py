@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from mapservice.models import AddressPoint
 
 # Below this the match is more likely noise than a typo.
-MIN_SCORE = 0.3
+MIN_SCORE = 0.45
 MAX_QUERY_LENGTH = 120
 MIN_QUERY_LENGTH = 3
 # A hit whose house number equals the typed one ranks above the bare street.
@@ -59,7 +59,8 @@ class Place:
 
 
 # Every candidate source yields (label, folded text, point, kind, house number); the score
-# is pg_trgm's strict word similarity of the folded query within the folded text.
+# is pg_trgm's strict word similarity of the folded query within the folded text; a hit must
+# reach MIN_SCORE on the text alone, the house number only ranks hits that did.
 _SEARCH_SQL = text(
     """
     WITH q AS (SELECT mapservice_fold(:q) AS f),
@@ -91,18 +92,16 @@ _SEARCH_SQL = text(
         FROM walk_edge e WHERE e.name IS NOT NULL
     ),
     scored AS (
-        SELECT c.label, c.kind, c.geom,
-               strict_word_similarity(q.f, c.f)
-               + CASE WHEN :number <> '' AND c.house_number IS NOT NULL
-                       AND lower(replace(c.house_number, ' ', '')) = :number
-                      THEN :bonus ELSE 0 END AS score
+        SELECT c.label, c.kind, c.geom, c.house_number, strict_word_similarity(q.f, c.f) AS text
         FROM candidates c, q
         WHERE q.f <> ''
     )
-    SELECT DISTINCT ON (score, label) label, kind, ST_Y(geom) AS lat, ST_X(geom) AS lon, score
+    SELECT label, kind, ST_Y(geom) AS lat, ST_X(geom) AS lon,
+           text + CASE WHEN :number <> '' AND lower(replace(house_number, ' ', '')) = :number
+                       THEN :bonus ELSE 0 END AS score
     FROM scored
-    WHERE score >= :min_score
-    ORDER BY score DESC, label, lat, lon
+    WHERE text >= :min_score
+    ORDER BY score DESC, length(label), label, lat, lon
     LIMIT :fetch
     """
 )

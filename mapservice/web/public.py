@@ -17,7 +17,7 @@ import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import segno
@@ -76,9 +76,14 @@ GEOJSON = "application/geo+json"
 
 @bp.record_once
 def _compressed(state: BlueprintSetupState) -> None:
-    """Serve pages, scripts, styles and JSON gzip-compressed (the page weight budget)."""
+    """Serve pages, scripts, styles and JSON compressed (the page weight budget).
+
+    gzip for generated answers; static files are streamed, which Flask-Compress compresses
+    with deflate only. Browsers accept both over plain HTTP (br is HTTPS-only).
+    """
     app = state.app
-    app.config.setdefault("COMPRESS_ALGORITHM", ["gzip"])
+    app.config.setdefault("COMPRESS_ALGORITHM", ["gzip", "deflate"])
+    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["deflate"])
     app.config.setdefault(
         "COMPRESS_MIMETYPES",
         [
@@ -273,9 +278,16 @@ def family_view(raw: MultiDict[str, str]) -> FamilyView:
         age_months = parse_age_months(args)
     except ParameterError:
         age_months = None
+    form = form_values(args, age_months)
+    if places and query.location is not None:
+        # The server looked the address up: the form shows the place it took.
+        location = query.location
+        form = replace(
+            form, where=location.label, lat=f"{location.lat:.6f}", lon=f"{location.lon:.6f}"
+        )
     return FamilyView(
         args=args,
-        form=form_values(args, age_months),
+        form=form,
         query=query,
         answer=answer,
         error=error,
