@@ -8,13 +8,22 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from test_page import offers as offers_fixture  # noqa: F401 - registers the "offers" fixture
-from test_page import places as places_fixture  # noqa: F401 - registers the "places" fixture
+from test_page import make_offers, make_places
 
 from mapservice.i18n import LANGUAGES, TRANSLATIONS_DIR
 from mapservice.taxonomy import categories
 
 TRANSLATED = [code for code in LANGUAGES if code != "de"]
+
+
+@pytest.fixture(name="places")
+def places_fixture(db_session):
+    return make_places(db_session)
+
+
+@pytest.fixture(name="offers")
+def offers_fixture(db_session, places):
+    return make_offers(db_session, places)
 
 
 def test_arabic_page_is_arabic_and_right_to_left(client, offers):

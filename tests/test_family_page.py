@@ -11,14 +11,22 @@ import pytest
 from geoalchemy2.shape import from_shape
 from icalendar import Calendar
 from shapely.geometry import Point
-from test_page import LAT, LON, add_offer, page_state
-from test_page import offers as offers_fixture  # noqa: F401 - registers the "offers" fixture
-from test_page import places as places_fixture  # noqa: F401 - registers the "places" fixture
+from test_page import LAT, LON, add_offer, make_offers, make_places, page_state
 
 from mapservice import geocode
 from mapservice.models import ScheduleSlot, Site
 
 HERE = {"lat": f"{LAT:.6f}", "lon": f"{LON:.6f}"}
+
+
+@pytest.fixture(name="places")
+def places_fixture(db_session):
+    return make_places(db_session)
+
+
+@pytest.fixture(name="offers")
+def offers_fixture(db_session, places):
+    return make_offers(db_session, places)
 
 
 def listed_in_order(html: str) -> list[int]:

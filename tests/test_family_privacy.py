@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from test_page import LAT, LON
-from test_page import offers as offers_fixture  # noqa: F401 - registers the "offers" fixture
-from test_page import places as places_fixture  # noqa: F401 - registers the "places" fixture
+import pytest
+from test_page import LAT, LON, make_offers, make_places
 
 ADDRESS = "Missundestraße 9"
+
+
+@pytest.fixture(name="places")
+def places_fixture(db_session):
+    return make_places(db_session)
+
+
+@pytest.fixture(name="offers")
+def offers_fixture(db_session, places):
+    return make_offers(db_session, places)
 
 
 def test_place_and_address_never_reach_the_logs(client, offers, caplog):

@@ -92,6 +92,11 @@ def result_list(html: str) -> str:
 
 @pytest.fixture
 def places(db_session):
+    return make_places(db_session)
+
+
+def make_places(db_session):
+    """A quarter with an anchor site and another site, away from the loaded data."""
     quarter = Area(
         kind="quarter",
         code="test-quarter",
@@ -141,6 +146,11 @@ def add_offer(db_session, **fields) -> Offer:
 
 @pytest.fixture
 def offers(db_session, places):
+    return make_offers(db_session, places)
+
+
+def make_offers(db_session, places):
+    """A meetup at the anchor, a Kita at the other site, a home visit covering both."""
     return {
         "baby": add_offer(db_session, title="Babytreff Testanker", site=places["anchor"]),
         "kita": add_offer(
