@@ -43,6 +43,7 @@ from mapservice.walking.default_network import load_default_network
 from mapservice.walking.graph import get_graph, network_versions
 from mapservice.walking.precompute import refresh_reach
 from mapservice.walking.profiles import WalkSettings
+from mapservice.walking.reach import site_times
 from mapservice.walking.store import finish_network, import_network
 
 TO_WGS84 = Transformer.from_crs(25832, 4326, always_xy=True)
@@ -181,6 +182,16 @@ def bench_network(
         timed(lambda la=lat, lo=lon: client.get(f"/api/isochrone?lat={la}&lon={lo}"))
         for lat, lon, _ in points[:30]
     ]
+    # The routing part alone (snap + indexed lookup, one SQL statement), comparable with
+    # the pgRouting query below, which also ends in site ids with costs.
+    settings = WalkSettings()
+    adult = settings.profile("adult")
+    with Session(engine) as session:
+        lookup = [
+            timed(lambda la=lat, lo=lon: site_times(session, lo, la, 15, adult, settings))
+            for lat, lon, _ in points
+        ]
+    figures["lookup_p50_ms"] = percentile(lookup, 50)
     figures["isochrone_p50_ms"] = percentile(iso, 50)
     figures["isochrone_p95_ms"] = percentile(iso, 95)
     limit_m = 15 * 60 * 5 / 3.6
@@ -242,7 +253,7 @@ def detour_factor(engine, network_id: int, rng: random.Random) -> float:
                     "SELECT id, ARRAY[ST_X(geom), ST_Y(geom)] FROM walk_node WHERE network_id = :i"
                 ),
                 {"i": network_id},
-            ).tuples()
+            ).all()
         )
     usable = np.flatnonzero(graph.variant(True).usable_node)
     sources = [int(i) for i in rng.sample(list(usable), 60)]
@@ -320,6 +331,7 @@ def main() -> None:
         ("reach p95 (ms)", "reach_p95_ms", "{:.2f}"),
         ("reach requests/s (1 thread)", "reach_rps", "{:.0f}"),
         ("offers per answer", "offers_per_answer", "{:.1f}"),
+        ("  of which snap + lookup SQL p50 (ms)", "lookup_p50_ms", "{:.2f}"),
         ("isochrone 5,10,15 p50 (ms)", "isochrone_p50_ms", "{:.1f}"),
         ("isochrone 5,10,15 p95 (ms)", "isochrone_p95_ms", "{:.1f}"),
         ("baseline pgr_drivingDistance p50 (ms)", "pgrouting_p50_ms", "{:.1f}"),
@@ -333,17 +345,23 @@ def main() -> None:
     for name in out:
         f = out[name]
         vs_pgr = f["pgrouting_p50_ms"] / f["reach_p50_ms"]
-        vs_nx = f["networkx_p50_ms"] / f["reach_p50_ms"]
+        vs_pgr_lookup = f["pgrouting_p50_ms"] / f["lookup_p50_ms"]
+        vs_nx = f["networkx_p50_ms"] / f["lookup_p50_ms"]
         print(
-            f"{name}: reach is {vs_pgr:.0f}x faster than per-request pgRouting (target >= 20x), "
-            f"{vs_nx:.1f}x than per-request networkx (search only, without the offer query)"
+            f"{name}: whole reach request {vs_pgr:.1f}x faster than the pgRouting query alone; "
+            f"routing part (snap + lookup) {vs_pgr_lookup:.0f}x faster than per-request "
+            f"pgRouting (target >= 20x), {vs_nx:.1f}x than a per-request networkx search"
         )
     print(f"median detour factor on Witten-Stockum (300-1500 m pairs): {factor:.2f}")
     w, g = out["Witten-Stockum"], out["grid"]
     checks = [
         ("reach p50 <= 5 ms (Witten)", w["reach_p50_ms"] <= 5),
         (
-            "reach >= 20x faster than pgRouting (Witten)",
+            "routing part >= 20x faster than pgRouting (Witten)",
+            w["pgrouting_p50_ms"] >= 20 * w["lookup_p50_ms"],
+        ),
+        (
+            "whole request >= 20x faster than pgRouting (Witten)",
             w["pgrouting_p50_ms"] >= 20 * w["reach_p50_ms"],
         ),
         ("isochrone <= 50 ms (Witten p50)", w["isochrone_p50_ms"] <= 50),

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -266,6 +267,9 @@ class WalkEdge(Base):
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("LINESTRING", srid=METRIC_SRID, spatial_index=True)
     )
+    # Revision 0004: a route may start here (allowed, not on a cut-off fragment).
+    usable_steps: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    usable_nosteps: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
 
 class SiteReach(Base):

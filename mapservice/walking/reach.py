@@ -22,11 +22,11 @@ from pyproj import Transformer
 from scipy.ndimage import distance_transform_edt
 from shapely.geometry import mapping
 from shapely.ops import substring
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, joinedload
 
 from mapservice.models import METRIC_SRID, WGS84, Offer
-from mapservice.queries import OfferFilter, find_offers, offer_feature
+from mapservice.queries import OfferFilter, offer_conditions, offer_feature
 from mapservice.validation import ParameterError
 from mapservice.walking.graph import get_graph
 from mapservice.walking.profiles import WalkProfile, WalkSettings
@@ -42,11 +42,12 @@ class Origin:
 
     lon: float
     lat: float
-    snap: Snap | None
+    snap: Snap | None  # filled by locate(); the reach query snaps in SQL and leaves it None
+    snap_distance_m: float | None = None  # None: off every network, times are estimated
 
     @property
     def estimated(self) -> bool:
-        return self.snap is None
+        return self.snap_distance_m is None
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,18 @@ def locate(
     """
     snap = snap_point(session, lon, lat, steps=profile.steps, max_snap_m=settings.max_snap_m)
     if snap is not None:
-        return Origin(lon, lat, snap)
+        return Origin(lon, lat, snap, snap.distance_m)
+    _refuse_if_covered(session, lon, lat, profile, settings)
+    return Origin(lon, lat, None)
+
+
+def _refuse_if_covered(
+    session: Session, lon: float, lat: float, profile: WalkProfile, settings: WalkSettings
+) -> None:
+    """Raise when a point that could not be snapped lies inside a network's area."""
     nearest = distance_to_network(session, lon, lat)
     if nearest is None:
-        return Origin(lon, lat, None)
+        return
     if nearest <= settings.max_snap_m:
         why = (
             f"the paths within {settings.max_snap_m:.0f} m of it are cut off from the rest of "
@@ -87,85 +96,97 @@ def locate(
     )
 
 
-# One statement: times from the precomputation via both ends of the start edge, directly
-# along the start edge to sites on it, and estimated times for sites that cannot be routed
-# for this profile (off every network, or new and not precomputed yet; the bounding box
-# keeps that part on the spatial index). Routed and estimated sites never overlap.
-_TIMES_SQL = text(
+# One statement, one round trip: snap onto the nearest usable edge, then times from the
+# precomputation via both ends of that edge, directly along it to sites on the same edge,
+# and estimated times for sites that cannot be routed for this profile (off every network,
+# or new and not precomputed yet; the bounding box keeps that part on the spatial index).
+# Routed and estimated sites never overlap. The row with site_id -1 tells how far the
+# nearest usable edge is (none: no network at all).
+_REACH_SQL = text(
     """
-    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
+    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g4),
+    q AS (SELECT g4, ST_Transform(g4, 25832) AS g FROM p),
+    nearest AS (
+        -- The point spelled out (not taken from q): KNN needs a constant to use the index.
+        SELECT e.id, e.source, e.target, e.length_m,
+               ST_LineLocatePoint(e.geom, q.g) AS f, ST_Distance(e.geom, q.g) AS d
+        FROM walk_edge e, q
+        WHERE CASE WHEN :steps THEN e.usable_steps ELSE e.usable_nosteps END
+        ORDER BY e.geom <-> ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 25832)
+        LIMIT 1
+    ),
+    snap AS (SELECT * FROM nearest WHERE d <= :max_snap),
     timed AS (
         SELECT r.site_id,
-               r.seconds + CASE WHEN r.node_id = :u THEN :to_u ELSE :to_v END AS seconds,
+               r.seconds + (CASE WHEN r.node_id = snap.source THEN snap.f * snap.length_m
+                                 ELSE (1 - snap.f) * snap.length_m END + snap.d) / :speed
+                   AS seconds,
                false AS estimated
-        FROM site_reach r
-        WHERE r.profile = :profile AND r.node_id IN (:u, :v)
+        FROM snap JOIN site_reach r
+          ON r.profile = :profile AND r.node_id IN (snap.source, snap.target)
         UNION ALL
-        SELECT w.site_id, (abs(w.fraction - :fraction) * :length + w.snap_m + :snap_m) / :speed,
+        SELECT w.site_id, (abs(w.fraction - snap.f) * snap.length_m + w.snap_m + snap.d) / :speed,
                false
-        FROM walk_site_snap w
-        WHERE w.profile = :profile AND w.edge_id = :edge
+        FROM snap JOIN walk_site_snap w ON w.profile = :profile AND w.edge_id = snap.id
         UNION ALL
-        SELECT s.id,
-               ST_Distance(ST_Transform(s.geom, 25832), ST_Transform(p.g, 25832))
-                   * :detour / :speed,
-               true
-        FROM p, site s
-        WHERE s.geom && ST_Expand(p.g, :dlon, :dlat)
-          AND (:all_estimated OR NOT EXISTS (
+        SELECT s.id, ST_Distance(ST_Transform(s.geom, 25832), q.g) * :detour / :speed, true
+        FROM q, site s
+        WHERE s.geom && ST_Expand(q.g4, :dlon, :dlat)
+          AND (NOT EXISTS (SELECT 1 FROM snap) OR NOT EXISTS (
               SELECT 1 FROM walk_site_snap w
               WHERE w.site_id = s.id AND w.profile = :profile AND w.edge_id IS NOT NULL))
     )
-    SELECT site_id, min(seconds) AS seconds, bool_or(estimated)
-    FROM timed
-    GROUP BY site_id
-    HAVING min(seconds) <= :limit
-    ORDER BY 2, 1
+    SELECT site_id, min(seconds), bool_or(estimated)
+    FROM timed GROUP BY site_id HAVING min(seconds) <= :limit
+    UNION ALL
+    SELECT -1, d, false FROM nearest
     """
 )
 
 
 def site_times(
     session: Session,
-    origin: Origin,
+    lon: float,
+    lat: float,
     minutes: float,
     profile: WalkProfile,
     settings: WalkSettings,
-) -> list[SiteTime]:
-    """Sites reachable within ``minutes``, nearest first."""
+) -> tuple[Origin, list[SiteTime]]:
+    """Where the point starts, and the sites reachable within ``minutes``, nearest first.
+
+    Raises :class:`ParameterError` as :func:`locate` does.
+    """
     limit = minutes * 60.0
     speed = profile.speed_mps
     radius = limit * speed / settings.detour_factor
     dlat = radius / 111_000 + 1e-4
-    dlon = dlat / max(math.cos(math.radians(origin.lat)), 0.01)
-    snap = origin.snap
-    params: dict[str, Any] = {
-        "lon": origin.lon,
-        "lat": origin.lat,
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    params = {
+        "lon": lon,
+        "lat": lat,
+        "steps": profile.steps,
+        "max_snap": settings.max_snap_m,
         "profile": profile.key,
         "speed": speed,
         "detour": settings.detour_factor,
         "dlon": dlon,
         "dlat": dlat,
         "limit": limit,
-        "all_estimated": snap is None,
     }
-    if snap is None:
-        params |= {"u": -1, "v": -1, "edge": -1, "to_u": 0.0, "to_v": 0.0}
-        params |= {"fraction": 0.0, "length": 0.0, "snap_m": 0.0}
+    nearest: float | None = None
+    found = []
+    for site_id, seconds, estimated in session.execute(_REACH_SQL, params).tuples():
+        if site_id == -1:
+            nearest = float(seconds)
+        else:
+            found.append(SiteTime(site_id, float(seconds), estimated))
+    if nearest is not None and nearest <= settings.max_snap_m:
+        origin = Origin(lon, lat, None, nearest)
     else:
-        params |= {
-            "u": snap.source,
-            "v": snap.target,
-            "to_u": (snap.to_source_m + snap.distance_m) / speed,
-            "to_v": (snap.to_target_m + snap.distance_m) / speed,
-            "edge": snap.edge_id,
-            "fraction": snap.fraction,
-            "length": snap.length_m,
-            "snap_m": snap.distance_m,
-        }
-    rows = session.execute(_TIMES_SQL, params).tuples()
-    return [SiteTime(site_id, float(seconds), estimated) for site_id, seconds, estimated in rows]
+        _refuse_if_covered(session, lon, lat, profile, settings)
+        origin = Origin(lon, lat, None)
+    found.sort(key=lambda time: (time.seconds, time.site_id))
+    return origin, found
 
 
 @dataclass(frozen=True)
@@ -188,17 +209,22 @@ def reachable_offers(
     settings: WalkSettings,
 ) -> ReachAnswer:
     """Fitting offers at sites reachable within ``minutes``, nearest first."""
-    origin = locate(session, lon, lat, profile, settings)
-    times = {time.site_id: time for time in site_times(session, origin, minutes, profile, settings)}
+    origin, found = site_times(session, lon, lat, minutes, profile, settings)
+    times = {time.site_id: time for time in found}
     if not times:
         return ReachAnswer(origin, [])
-    found = [
+    query = (
+        select(Offer)
+        .where(*offer_conditions(replace(criteria, site_ids=list(times))))
+        .options(joinedload(Offer.site), joinedload(Offer.provider), joinedload(Offer.schedule))
+    )
+    pairs = [
         (offer, times[offer.site_id])
-        for offer in find_offers(session, replace(criteria, site_ids=list(times)))
+        for offer in session.scalars(query).unique()
         if offer.site_id is not None
     ]
-    found.sort(key=lambda pair: (pair[1].seconds, pair[0].title, pair[0].id))
-    return ReachAnswer(origin, found)
+    pairs.sort(key=lambda pair: (pair[1].seconds, pair[0].title, pair[0].id))
+    return ReachAnswer(origin, pairs)
 
 
 def reach_geojson(answer: ReachAnswer, minutes: float, profile: WalkProfile) -> dict[str, Any]:
@@ -223,7 +249,9 @@ def reach_geojson(answer: ReachAnswer, minutes: float, profile: WalkProfile) -> 
             "lon": answer.origin.lon,
             "on_network": not answer.origin.estimated,
             "snap_distance_m": (
-                round(answer.origin.snap.distance_m, 1) if answer.origin.snap else None
+                None
+                if answer.origin.snap_distance_m is None
+                else round(answer.origin.snap_distance_m, 1)
             ),
         },
     }
@@ -281,7 +309,8 @@ def isochrones(
             )
             on_edge = graph.geoms[start_edge].interpolate(centre)
             parts.append(shapely.LineString([(x, y), (on_edge.x, on_edge.y)]))
-        lines = [p for p in parts if isinstance(p, shapely.LineString) and not p.is_empty]
+        # Only real lines: a substring can collapse to a point, a start line to zero length.
+        lines = [p for p in parts if isinstance(p, shapely.LineString) and p.length > 0]
         # One grid for all bands (the largest comes first), so that the bands nest exactly.
         grid = grid or _Grid.around(lines, settings.isochrone_buffer_m)
         features.append(_band(grid.buffered(lines), minute, False))

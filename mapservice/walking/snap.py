@@ -1,7 +1,8 @@
 """Snapping a point onto the nearest usable edge (not just the nearest node).
 
-The nearest edges come from the spatial index (``ORDER BY geom <-> point``); the first one
-that the profile may use and that is not on a cut-off fragment wins. The point then starts
+The nearest edge comes from the spatial index (``ORDER BY geom <-> point``), among those the
+profile may use and that are not on a cut-off fragment (``usable_steps``/``usable_nosteps``,
+set at import from the graph's connected components). The point then starts
 on that edge, ``fraction`` of the way from its source to its target.
 """
 
@@ -13,34 +14,30 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from mapservice.walking.graph import WalkGraph, get_graph
-
-CANDIDATES = 12
-
 _SNAP_SQL = text(
     """
     WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 25832) AS g)
-    SELECT e.id, e.network_id, n.imported_at, e.source, e.target, e.length_m,
+    SELECT e.network_id, n.imported_at, e.id, e.source, e.target, e.length_m,
            ST_LineLocatePoint(e.geom, p.g) AS fraction, ST_Distance(e.geom, p.g) AS distance
     FROM p, walk_edge e JOIN walk_network n ON n.id = e.network_id
-    WHERE (:steps OR NOT e.steps)
+    WHERE CASE WHEN :steps THEN e.usable_steps ELSE e.usable_nosteps END
     ORDER BY e.geom <-> p.g
-    LIMIT :k
+    LIMIT 1
     """
 )
 
 _SITES_SNAP_SQL = text(
     """
-    SELECT s.id, c.id, c.network_id, c.imported_at, c.source, c.target, c.length_m,
+    SELECT s.id, c.network_id, c.imported_at, c.id, c.source, c.target, c.length_m,
            c.fraction, c.distance
     FROM site s CROSS JOIN LATERAL (
-        SELECT e.id, e.network_id, n.imported_at, e.source, e.target, e.length_m,
+        SELECT e.network_id, n.imported_at, e.id, e.source, e.target, e.length_m,
                ST_LineLocatePoint(e.geom, ST_Transform(s.geom, 25832)) AS fraction,
                ST_Distance(e.geom, ST_Transform(s.geom, 25832)) AS distance
         FROM walk_edge e JOIN walk_network n ON n.id = e.network_id
-        WHERE (:steps OR NOT e.steps)
+        WHERE CASE WHEN :steps THEN e.usable_steps ELSE e.usable_nosteps END
         ORDER BY e.geom <-> ST_Transform(s.geom, 25832)
-        LIMIT :k
+        LIMIT 1
     ) c
     WHERE s.id IN :site_ids
     ORDER BY s.id, c.distance
@@ -70,26 +67,14 @@ class Snap:
         return (1.0 - self.fraction) * self.length_m
 
 
-def _first_usable(
-    session: Session, candidates: list[tuple], steps: bool, max_snap_m: float
-) -> Snap | None:
-    for edge_id, network_id, version, source, target, length, fraction, distance in candidates:
-        if distance > max_snap_m:
-            return None
-        graph: WalkGraph = get_graph(session, network_id, version)
-        if graph.variant(steps).usable_edge[graph.edge_index(edge_id)]:
-            return Snap(network_id, version, edge_id, source, target, length, fraction, distance)
-    return None
-
-
 def snap_point(
     session: Session, lon: float, lat: float, *, steps: bool, max_snap_m: float
 ) -> Snap | None:
     """The point on the nearest usable edge, or None if none is within ``max_snap_m``."""
-    rows = session.execute(
-        _SNAP_SQL, {"lon": lon, "lat": lat, "steps": steps, "k": CANDIDATES}
-    ).tuples()
-    return _first_usable(session, list(rows), steps, max_snap_m)
+    row = session.execute(_SNAP_SQL, {"lon": lon, "lat": lat, "steps": steps}).first()
+    if row is None or row[-1] > max_snap_m:
+        return None
+    return Snap(*row)
 
 
 def snap_sites(
@@ -99,14 +84,10 @@ def snap_sites(
     result: dict[int, Snap | None] = dict.fromkeys(site_ids)
     if not site_ids:
         return result
-    grouped: dict[int, list[tuple]] = {}
-    rows = session.execute(
-        _SITES_SNAP_SQL, {"site_ids": site_ids, "steps": steps, "k": CANDIDATES}
-    ).tuples()
+    rows = session.execute(_SITES_SNAP_SQL, {"site_ids": site_ids, "steps": steps}).tuples()
     for site_id, *candidate in rows:
-        grouped.setdefault(site_id, []).append(tuple(candidate))
-    for site_id, candidates in grouped.items():
-        result[site_id] = _first_usable(session, candidates, steps, max_snap_m)
+        if candidate[-1] <= max_snap_m:
+            result[site_id] = Snap(*candidate)
     return result
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from mapservice.models import METRIC_SRID, WalkNetwork
+from mapservice.walking.graph import load_graph
 from mapservice.walking.osm import RawNetwork, read_network
 from mapservice.walking.precompute import RefreshSummary, raw_connection, refresh_reach
 from mapservice.walking.profiles import WalkSettings
@@ -119,7 +120,8 @@ def store_network(
 
 
 def finish_network(session: Session, network_id: int) -> None:
-    """Set the extent and a new version (import time) after the rows are written."""
+    """After the rows are written: extent, a new version (import time), and which edges a
+    route may start on (the graph's fragments and, without steps, the steps)."""
     session.execute(
         text(
             """
@@ -130,6 +132,18 @@ def finish_network(session: Session, network_id: int) -> None:
             """
         ),
         {"id": network_id},
+    )
+    graph = load_graph(session, network_id)
+    session.execute(
+        text(
+            "UPDATE walk_edge SET usable_steps = NOT (id = ANY(:bad_steps)), "
+            "usable_nosteps = NOT (id = ANY(:bad_nosteps)) WHERE network_id = :id"
+        ),
+        {
+            "id": network_id,
+            "bad_steps": graph.edge_ids[~graph.variant(True).usable_edge].tolist(),
+            "bad_nosteps": graph.edge_ids[~graph.variant(False).usable_edge].tolist(),
+        },
     )
     session.execute(text("ANALYZE walk_edge"))
     session.execute(text("ANALYZE walk_node"))

@@ -38,9 +38,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_walk_site_snap_edge", "walk_site_snap", ["profile", "edge_id"])
     op.create_index("ix_site_reach_site_id", "site_reach", ["site_id"])
+    # Whether a route may start on the edge (allowed, not on a cut-off fragment), per step
+    # rule: lets a reach request snap and look up in one statement.
+    for column in ("usable_steps", "usable_nosteps"):
+        op.add_column(
+            "walk_edge",
+            sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.true()),
+        )
 
 
 def downgrade() -> None:
+    op.drop_column("walk_edge", "usable_nosteps")
+    op.drop_column("walk_edge", "usable_steps")
     op.drop_index("ix_site_reach_site_id", table_name="site_reach")
     op.drop_index("ix_walk_site_snap_edge", table_name="walk_site_snap")
     op.drop_table("walk_site_snap")
