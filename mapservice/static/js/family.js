@@ -120,7 +120,7 @@
         layer.bringToBack();
         document.documentElement.dataset.reach = bands.estimated ? "estimated" : "network";
         var bounds = layer.getBounds();
-        if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
+        if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8], animate: false });
       })
       .catch(function () { /* the list still answers */ });
   }

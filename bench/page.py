@@ -1,0 +1,167 @@
+"""Family map page: weight and speed, printed as figures.
+
+Run from the project root (the private cluster, or MAPSERVICE_DATABASE_URL):
+
+    .venv/bin/python bench/page.py [--requests 40] [--no-browser]
+
+1. Page weight: the main page's HTML and every script and style it loads (no tiles), as
+   sent without and with compression (what a browser on plain HTTP accepts: gzip, deflate).
+2. Server time to answer a filter change (``/results``, what the page fetches) on the
+   quarter, p50/p95 over N requests for several filter combinations.
+3. In a headless Chromium on a phone-sized screen, if available: time from a filter change
+   to the updated list (``window.familyLastUpdateMs`` set by ``static/js/family.js``).
+
+Uses its own database ``mapservice_bench_page`` in the private cluster, loaded once with the
+bundled data (or MAPSERVICE_DATABASE_URL as it is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import sys
+import threading
+import time
+from typing import Any
+
+from flask import Flask
+from playwright.sync_api import sync_playwright
+from sqlalchemy.orm import Session
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from mapservice import create_app
+from mapservice.config import Defaults
+from mapservice.db import make_engine, migrate
+from mapservice.importers.default_data import load_default_data_if_empty
+from mapservice.pgcluster import local_cluster
+
+# The quarter: the anchor in Missundestraße (a place a family would enter).
+HOME = {"lat": "51.524600", "lon": "7.474000", "where": "Missundestraße"}
+COMBOS: dict[str, dict[str, str]] = {
+    "no place, all offers": {},
+    "age 1 year": {"age_years": "1"},
+    "place, 15 min": HOME | {"minutes": "15"},
+    "place, age 3, 10 min, free": HOME | {"age_years": "3", "minutes": "10", "free": "1"},
+    "place, pram, 20 min, Wed morning": HOME
+    | {"profile": "pram", "minutes": "20", "day": "wed", "time": "morning"},
+    "place, day care, language tr": HOME | {"category": "day_care", "language": "tr"},
+}
+ASSET = re.compile(r'<(?:script|link)\b[^>]*?(?:src|href)="(/static/[^"]+)"')
+
+
+def database_url() -> str:
+    url = os.environ.get("MAPSERVICE_DATABASE_URL")
+    if url:
+        return url
+    cluster = local_cluster()
+    cluster.start()
+    return cluster.ensure_database("mapservice_bench_page")
+
+
+def prepared_app() -> Flask:
+    url = database_url()
+    engine = make_engine(url)
+    migrate(engine)
+    data_dir = os.environ.get("MAPSERVICE_DATA_DIR", Defaults.DATA_DIR)
+    with Session(engine) as session, session.begin():
+        load_default_data_if_empty(session, data_dir)
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "DATA_DIR": data_dir})
+
+
+def page_weight(app: Flask) -> None:
+    client = app.test_client()
+    html = client.get("/").get_data(as_text=True)
+    paths = ["/", *dict.fromkeys(ASSET.findall(html))]
+    rows = []
+    for path in paths:
+        plain = client.get(path)
+        raw = len(plain.get_data())
+        plain.close()
+        packed = client.get(path, headers={"Accept-Encoding": "gzip, deflate"})
+        sent = len(packed.get_data())
+        encoding = packed.headers.get("Content-Encoding", "-")
+        packed.close()
+        rows.append((path, raw, sent, encoding))
+    print("Page weight (main page, no tiles):")
+    for path, raw, sent, encoding in rows:
+        print(f"  {path:<45} {raw / 1024:8.1f} KB  {sent / 1024:7.1f} KB ({encoding})")
+    total_raw = sum(r[1] for r in rows)
+    total_sent = sum(r[2] for r in rows)
+    print(f"  {'total':<45} {total_raw / 1024:8.1f} KB  {total_sent / 1024:7.1f} KB transferred")
+    print(f"  budget 400 KB transferred: {'OK' if total_sent <= 400 * 1024 else 'OVER'}")
+
+
+def server_times(app: Flask, requests: int) -> None:
+    client = app.test_client()
+    print(f"\nServer time for a filter change (/results), {requests} requests each:")
+    for name, args in COMBOS.items():
+        client.get("/results", query_string=args)  # warm caches (graph, taxonomy)
+        times = []
+        count = 0
+        for _ in range(requests):
+            start = time.perf_counter()
+            response = client.get("/results", query_string=args)
+            times.append((time.perf_counter() - start) * 1000)
+            count = response.get_json()["count"]
+        p50 = statistics.median(times)
+        p95 = statistics.quantiles(times, n=20)[18] if len(times) >= 20 else max(times)
+        print(f"  {name:<36} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ({count} offers)")
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def browser_times(app: Flask, rounds: int) -> None:
+    chromium = shutil.which("chromium")
+    if not chromium:
+        print("\nBrowser: chromium missing (apt-get install chromium), skipped")
+        return
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=args)
+            page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+            page.goto(f"{base}/?lat={HOME['lat']}&lon={HOME['lon']}&where=Missundestra%C3%9Fe")
+            times = []
+            for i in range(rounds):
+                age = str(i % 6)
+                page.select_option("select[name=age_years]", age)
+                page.wait_for_function(
+                    f"Number(document.documentElement.dataset.updated) >= {i + 1}"
+                )
+                times.append(float(page.evaluate("window.familyLastUpdateMs")))
+            browser.close()
+    finally:
+        server.shutdown()
+    p50 = statistics.median(times)
+    p95 = statistics.quantiles(times, n=20)[18] if len(times) >= 20 else max(times)
+    print(
+        f"\nBrowser, filter change to updated list (place set, phone screen), {rounds} changes:"
+        f"\n  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
+        f"  (budget 300 ms: {'OK' if p95 <= 300 else 'OVER'})"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--no-browser", action="store_true")
+    options = parser.parse_args()
+    app = prepared_app()
+    page_weight(app)
+    server_times(app, options.requests)
+    if not options.no_browser:
+        browser_times(app, max(20, options.requests // 2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

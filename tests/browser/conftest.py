@@ -1,0 +1,119 @@
+"""Browser tests: Playwright driving Debian's Chromium (no browser download) against the app
+served from a thread on 127.0.0.1, bound to the test database (the committed default data;
+these tests only read)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from mapservice import create_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No request lines in the logs: they would hold the family's place."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def live_app(engine: Engine, data_dir: Path) -> Flask:
+    app = create_app(
+        {
+            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "DATA_DIR": str(data_dir),
+            "SECRET_KEY": "browser-test",
+        }
+    )
+    app.extensions["mapservice.engine"] = engine
+    app.extensions["mapservice.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    return app
+
+
+@pytest.fixture(scope="session")
+def base_url(live_app: Flask) -> Iterator[str]:
+    server: BaseWSGIServer = make_server(
+        "127.0.0.1", 0, live_app, threaded=True, request_handler=QuietHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing (./dev test installs it)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Requests:
+    """Every URL the page asked for."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def __call__(self, request: Request) -> None:
+        self.urls.append(request.url)
+
+    def elsewhere(self) -> list[str]:
+        allowed = ("http://127.0.0.1:", "data:", "blob:", "about:")
+        return [url for url in self.urls if not url.startswith(allowed)]
+
+
+@pytest.fixture
+def requests() -> Requests:
+    return Requests()
+
+
+def phone_context(browser: Browser, locale: str, **extra: Any) -> BrowserContext:
+    return browser.new_context(locale=locale, accept_downloads=True, **PHONE, **extra)
+
+
+@pytest.fixture
+def phone_de(browser: Browser, requests: Requests) -> Iterator[Page]:
+    context = phone_context(browser, "de-DE")
+    page = context.new_page()
+    page.on("request", requests)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_ar(browser: Browser, requests: Requests) -> Iterator[Page]:
+    context = phone_context(browser, "ar")
+    page = context.new_page()
+    page.on("request", requests)
+    yield page
+    context.close()
