@@ -17,6 +17,7 @@ from mapservice.importers.default_data import load_default_data_if_empty
 from mapservice.pgcluster import local_cluster
 from mapservice.planning import commands as planning_commands
 from mapservice.walking import commands as walking_commands
+from mapservice.walking.profiles import settings_from_config
 
 
 @click.command("init-db")
@@ -55,7 +56,9 @@ def serve_command(host: str, port: int, threads: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     db.migrate(db.get_engine())
     with db.session_scope() as session:
-        summary = load_default_data_if_empty(session, app.config["DATA_DIR"])
+        summary = load_default_data_if_empty(
+            session, app.config["DATA_DIR"], walk_settings=settings_from_config(app.config)
+        )
     if summary:
         click.echo(summary)
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C stops)")

@@ -15,6 +15,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from mapservice.db import session_scope
 from mapservice.importers.catalogue import DEFAULT_CATALOGUE, import_catalogue
@@ -22,6 +23,8 @@ from mapservice.importers.default_data import load_default_data
 from mapservice.importers.exchange import FORMATS, export_file, import_file
 from mapservice.importers.opendata import import_opendata
 from mapservice.importers.records import ImportFailed
+from mapservice.walking.precompute import refresh_stale_reach
+from mapservice.walking.profiles import settings_from_config
 
 
 def _reports_row_errors(function: Callable[..., None]) -> Callable[..., None]:
@@ -46,6 +49,14 @@ def _progress() -> bool:
     return not current_app.testing
 
 
+def _refresh_walking_times(session: Session) -> str:
+    """Keep precomputed walking times in step with the sites, in the same transaction."""
+    refreshed = refresh_stale_reach(
+        session, settings_from_config(current_app.config), progress=_progress()
+    )
+    return "" if refreshed is None else f"\nWalking times refreshed: {refreshed}."
+
+
 @click.command("import-opendata")
 @click.option(
     "--data-dir",
@@ -60,7 +71,8 @@ def import_opendata_command(data_dir: Path | None, all_city: bool) -> None:
     folder = data_dir or Path(current_app.config["DATA_DIR"])
     with session_scope() as session:
         counts = import_opendata(session, folder, all_city=all_city, progress=_progress())
-    click.echo(f"Open data imported: {counts.summary()}.")
+        walking = _refresh_walking_times(session)
+    click.echo(f"Open data imported: {counts.summary()}.{walking}")
 
 
 @click.command("import-catalogue")
@@ -73,7 +85,8 @@ def import_catalogue_command(file: Path | None) -> None:
     """Import the network's offer catalogue (default: data/infamilie-offers.toml)."""
     with session_scope() as session:
         counts = import_catalogue(session, file or DEFAULT_CATALOGUE, progress=_progress())
-    click.echo(f"Catalogue imported: {counts.summary()}.")
+        walking = _refresh_walking_times(session)
+    click.echo(f"Catalogue imported: {counts.summary()}.{walking}")
 
 
 @click.command("import")
@@ -86,9 +99,10 @@ def import_command(file: Path, fmt: str | None) -> None:
     try:
         with session_scope() as session:
             counts = import_file(session, file, fmt, progress=_progress())
+            walking = _refresh_walking_times(session)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"Imported {file.name}: {counts.summary()}.")
+    click.echo(f"Imported {file.name}: {counts.summary()}.{walking}")
 
 
 @click.command("export")
@@ -109,9 +123,15 @@ def export_command(file: Path, fmt: str | None) -> None:
 @with_appcontext
 @_reports_row_errors
 def load_default_data_command() -> None:
-    """Load the bundled data: Innenstadt-Nord open data, sub-districts, quarter, catalogue."""
+    """Load the bundled data: Innenstadt-Nord open data, sub-districts, quarter, catalogue,
+    and the Witten-Stockum walking network."""
     with session_scope() as session:
-        summary = load_default_data(session, current_app.config["DATA_DIR"], progress=_progress())
+        summary = load_default_data(
+            session,
+            current_app.config["DATA_DIR"],
+            progress=_progress(),
+            walk_settings=settings_from_config(current_app.config),
+        )
     click.echo(summary)
 
 

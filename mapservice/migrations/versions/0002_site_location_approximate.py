@@ -18,9 +18,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column(
         "site",
-        sa.Column(
-            "location_approximate", sa.Boolean(), nullable=False, server_default=sa.false()
-        ),
+        sa.Column("location_approximate", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
 
 
