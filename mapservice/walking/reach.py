@@ -26,6 +26,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, joinedload
 
 from mapservice.models import METRIC_SRID, WGS84, Offer
+from mapservice.offer_snapshot import answers as snapshot_answers
+from mapservice.offer_snapshot import offer_snapshot
 from mapservice.queries import OfferFilter, offer_conditions, offer_feature
 from mapservice.validation import ParameterError
 from mapservice.walking.graph import get_graph
@@ -140,6 +142,8 @@ _REACH_SQL = text(
     FROM timed GROUP BY site_id HAVING min(seconds) <= :limit
     UNION ALL
     SELECT -1, d, false FROM nearest
+    UNION ALL
+    SELECT -2, n, false FROM data_version WHERE id = 1
     """
 )
 
@@ -156,6 +160,19 @@ def site_times(
 
     Raises :class:`ParameterError` as :func:`locate` does.
     """
+    origin, found, _version = _versioned_site_times(session, lon, lat, minutes, profile, settings)
+    return origin, found
+
+
+def _versioned_site_times(
+    session: Session,
+    lon: float,
+    lat: float,
+    minutes: float,
+    profile: WalkProfile,
+    settings: WalkSettings,
+) -> tuple[Origin, list[SiteTime], int]:
+    """:func:`site_times`, plus the data version read in the same statement."""
     limit = minutes * 60.0
     speed = profile.speed_mps
     radius = limit * speed / settings.detour_factor
@@ -174,10 +191,13 @@ def site_times(
         "limit": limit,
     }
     nearest: float | None = None
+    version = 0
     found = []
     for site_id, seconds, estimated in session.execute(_REACH_SQL, params).tuples():
         if site_id == -1:
             nearest = float(seconds)
+        elif site_id == -2:
+            version = int(seconds)
         else:
             found.append(SiteTime(site_id, float(seconds), estimated))
     if nearest is not None and nearest <= settings.max_snap_m:
@@ -186,7 +206,7 @@ def site_times(
         _refuse_if_covered(session, lon, lat, profile, settings)
         origin = Origin(lon, lat, None)
     found.sort(key=lambda time: (time.seconds, time.site_id))
-    return origin, found
+    return origin, found, version
 
 
 @dataclass(frozen=True)
@@ -228,30 +248,70 @@ def reachable_offers(
 
 
 def reach_geojson(answer: ReachAnswer, minutes: float, profile: WalkProfile) -> dict[str, Any]:
+    features = [offer_feature(offer, **_walking_properties(time)) for offer, time in answer.offers]
+    return _reach_collection(features, answer.origin, answer.estimated, minutes, profile)
+
+
+def reachable_geojson(
+    session: Session,
+    lon: float,
+    lat: float,
+    minutes: float,
+    profile: WalkProfile,
+    criteria: OfferFilter,
+    settings: WalkSettings,
+) -> dict[str, Any]:
+    """:func:`reach_geojson` of :func:`reachable_offers`, with the offers taken from the
+    in-memory snapshot where it can answer ``criteria``: one statement per request."""
+    if not snapshot_answers(criteria):
+        answer = reachable_offers(session, lon, lat, minutes, profile, criteria, settings)
+        return reach_geojson(answer, minutes, profile)
+    origin, found, version = _versioned_site_times(session, lon, lat, minutes, profile, settings)
+    times = {time.site_id: time for time in found}
+    offers = offer_snapshot(session, version).at_sites(times, criteria)
+    pairs = sorted(
+        ((offer, times[offer.site_id]) for offer in offers),
+        key=lambda pair: (pair[1].seconds, pair[0].title, pair[0].id),
+    )
     features = [
-        offer_feature(
-            offer,
-            walking_minutes=round(time.seconds / 60, 1),
-            walking_seconds=round(time.seconds, 1),
-            estimated=time.estimated,
-        )
-        for offer, time in answer.offers
+        {
+            **offer.feature,
+            "properties": offer.feature["properties"] | _walking_properties(time),
+        }
+        for offer, time in pairs
     ]
+    estimated = origin.estimated or any(time.estimated for _, time in pairs)
+    return _reach_collection(features, origin, estimated, minutes, profile)
+
+
+def _walking_properties(time: SiteTime) -> dict[str, Any]:
+    return {
+        "walking_minutes": round(time.seconds / 60, 1),
+        "walking_seconds": round(time.seconds, 1),
+        "estimated": time.estimated,
+    }
+
+
+def _reach_collection(
+    features: list[dict[str, Any]],
+    origin: Origin,
+    estimated: bool,
+    minutes: float,
+    profile: WalkProfile,
+) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "features": features,
         "minutes": minutes,
         "profile": profile.key,
         "speed_kmh": profile.speed_kmh,
-        "estimated": answer.estimated,
+        "estimated": estimated,
         "origin": {
-            "lat": answer.origin.lat,
-            "lon": answer.origin.lon,
-            "on_network": not answer.origin.estimated,
+            "lat": origin.lat,
+            "lon": origin.lon,
+            "on_network": not origin.estimated,
             "snap_distance_m": (
-                None
-                if answer.origin.snap_distance_m is None
-                else round(answer.origin.snap_distance_m, 1)
+                None if origin.snap_distance_m is None else round(origin.snap_distance_m, 1)
             ),
         },
     }

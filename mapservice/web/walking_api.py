@@ -34,7 +34,7 @@ from mapservice.walking.profiles import (
     WalkSettings,
     settings_from_config,
 )
-from mapservice.walking.reach import isochrones, reach_geojson, reachable_offers
+from mapservice.walking.reach import isochrones, reachable_geojson
 
 GEOJSON = "application/geo+json"
 MAX_ISOCHRONE_BANDS = 6
@@ -88,8 +88,9 @@ def reachable() -> Response:
     minutes = parse_int(args, "minutes", low=1, high=settings.max_minutes) or 15
     profile = _profile(args, settings)
     criteria = OfferFilter(age_months=parse_age_months(args), categories=parse_categories(args))
-    answer = reachable_offers(get_session(), lon, lat, minutes, profile, criteria, settings)
-    return _geojson(reach_geojson(answer, minutes, profile))
+    return _geojson(
+        reachable_geojson(get_session(), lon, lat, minutes, profile, criteria, settings)
+    )
 
 
 def _minutes_list(args: Any, settings: WalkSettings) -> list[int]:

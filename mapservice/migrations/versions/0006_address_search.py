@@ -1,7 +1,7 @@
 """address search: unaccent, a folding function for fuzzy matching, OSM address points
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0005
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision: str = "0006"
-down_revision: str | None = "0001"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
