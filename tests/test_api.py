@@ -244,3 +244,9 @@ def test_categories(client):
     assert by_key["day_care"]["label_de"] == "Kindertageseinrichtung (TEK)"
     assert by_key["welcome_visit"]["max_months"] == 12
     assert {phase["key"] for phase in body["phases"]} >= {"0-2", "2-4"}
+
+
+def test_health_answers_when_the_database_does(client):
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}

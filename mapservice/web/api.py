@@ -6,6 +6,7 @@
 ``GET /api/offers/<id>`` one offer as a Feature.
 ``GET /api/sites``       sites as a FeatureCollection; filter ``bbox``.
 ``GET /api/categories``  the life-phase taxonomy.
+``GET /api/health``      200 when the database answers (for container healthchecks).
 
 Bad parameters answer 400 with ``{"error", "parameter", "message"}``.
 """
@@ -16,6 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
+from sqlalchemy import text
 
 from mapservice import queries
 from mapservice.db import get_session
@@ -65,3 +67,9 @@ def taxonomy() -> Response:
             "phases": [asdict(phase) for phase in phases().values()],
         }
     )
+
+
+@bp.get("/health")
+def health() -> Response:
+    get_session().execute(text("SELECT 1"))
+    return jsonify({"status": "ok"})

@@ -35,16 +35,15 @@ from mapservice.walking.profiles import (
     settings_from_config,
 )
 from mapservice.walking.reach import isochrones, reachable_geojson
+from mapservice.web.api import geojson_response
+from mapservice.web.errors import register_json_errors
 
-GEOJSON = "application/geo+json"
 MAX_ISOCHRONE_BANDS = 6
 
 bp = Blueprint("walking_api", __name__)
 
 
-@bp.errorhandler(ParameterError)
-def _parameter_error(error: ParameterError) -> tuple[Response, int]:
-    return jsonify(error.as_dict()), 400
+register_json_errors(bp)
 
 
 def walk_settings() -> WalkSettings:
@@ -74,12 +73,6 @@ def _profile(args: Any, settings: WalkSettings) -> WalkProfile:
     return settings.profiles[key]
 
 
-def _geojson(data: dict[str, Any]) -> Response:
-    response = jsonify(data)
-    response.mimetype = GEOJSON
-    return response
-
-
 @bp.get("/reachable")
 def reachable() -> Response:
     settings = walk_settings()
@@ -88,7 +81,7 @@ def reachable() -> Response:
     minutes = parse_int(args, "minutes", low=1, high=settings.max_minutes) or 15
     profile = _profile(args, settings)
     criteria = OfferFilter(age_months=parse_age_months(args), categories=parse_categories(args))
-    return _geojson(
+    return geojson_response(
         reachable_geojson(get_session(), lon, lat, minutes, profile, criteria, settings)
     )
 
@@ -114,7 +107,7 @@ def isochrone() -> Response:
     lat, lon = _point(args)
     minutes = _minutes_list(args, settings)
     profile = _profile(args, settings)
-    return _geojson(
+    return geojson_response(
         isochrones(get_session(), lon, lat, [float(m) for m in minutes], profile, settings)
     )
 
