@@ -252,27 +252,14 @@ def read_catalogue(session: Session, path: str | Path) -> Batch:
             offer_record = OfferRecord(
                 source_dataset=dataset,
                 source_id=offer_id,
-                title=r.required_text(entry.get("title"), "title"),
-                description=r.text(entry.get("description"), "description", max_length=5000),
+                **r.offer_details(entry, example_key="example"),
                 category=category,
                 age_min_months=low,
                 age_max_months=high,
                 site_key=offer_site,
                 service_area=service_area,
-                languages=r.languages(entry.get("languages")),
-                cost_free=r.boolean(entry.get("cost_free"), "cost_free", default=True),
-                cost_text=r.text(entry.get("cost_text"), "cost_text"),
-                registration_required=r.boolean(
-                    entry.get("registration_required"), "registration_required", default=False
-                ),
-                contact=r.text(entry.get("contact"), "contact", max_length=2000),
-                capacity=r.capacity(entry.get("capacity")),
-                status=r.status(entry.get("status")),
-                last_verified=r.date(entry.get("last_verified"), "last_verified"),
                 translations=r.translations(entry.get("translations")),
                 provider_name=provider,
-                is_example=r.boolean(entry.get("example"), "example", default=False),
-                schedule=r.schedule(entry.get("schedule")),
             )
         except RowInvalid as exc:
             label = entry.get("id") if isinstance(entry, Mapping) else None

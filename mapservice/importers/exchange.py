@@ -342,27 +342,14 @@ def _row_records(
     offer = OfferRecord(
         source_dataset=r.required_text(row.get("offer_dataset"), "offer_dataset", max_length=100),
         source_id=r.required_text(row.get("offer_id"), "offer_id", max_length=200),
-        title=r.required_text(row.get("title"), "title"),
-        description=r.text(row.get("description"), "description", max_length=5000),
+        **r.offer_details(row, example_key="is_example"),
         category=r.category(row.get("category")),
         age_min_months=low,
         age_max_months=high,
         site_key=site.key if site else None,
         service_area=service_area,
-        languages=r.languages(row.get("languages")),
-        cost_free=r.boolean(row.get("cost_free"), "cost_free", default=True),
-        cost_text=r.text(row.get("cost_text"), "cost_text"),
-        registration_required=r.boolean(
-            row.get("registration_required"), "registration_required", default=False
-        ),
-        contact=r.text(row.get("contact"), "contact", max_length=2000),
-        capacity=r.capacity(row.get("capacity")),
-        status=r.status(row.get("status")),
-        last_verified=r.date(row.get("last_verified"), "last_verified"),
         translations=_translations(row.get("translations")),
         provider_name=provider_name,
-        is_example=r.boolean(row.get("is_example"), "is_example", default=False),
-        schedule=r.schedule(row.get("schedule")),
     )
     return site, provider, offer
 

@@ -529,3 +529,25 @@ class ErrorCollector:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ImportFailed(self.errors)
+
+
+def offer_details(entry: Mapping[str, Any], *, example_key: str) -> dict[str, Any]:
+    """The checked offer fields that every source format spells alike, as keyword
+    arguments of :class:`OfferRecord` (the caller adds keys, category, ages, place,
+    provider and translations, which the formats spell differently)."""
+    return {
+        "title": required_text(entry.get("title"), "title"),
+        "description": text(entry.get("description"), "description", max_length=5000),
+        "languages": languages(entry.get("languages")),
+        "cost_free": boolean(entry.get("cost_free"), "cost_free", default=True),
+        "cost_text": text(entry.get("cost_text"), "cost_text"),
+        "registration_required": boolean(
+            entry.get("registration_required"), "registration_required", default=False
+        ),
+        "contact": text(entry.get("contact"), "contact", max_length=2000),
+        "capacity": capacity(entry.get("capacity")),
+        "status": status(entry.get("status")),
+        "last_verified": date(entry.get("last_verified"), "last_verified"),
+        "is_example": boolean(entry.get(example_key), example_key, default=False),
+        "schedule": schedule(entry.get("schedule")),
+    }
