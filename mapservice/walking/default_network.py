@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import Point
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mapservice.models import WGS84, Offer, Site
+from mapservice.importers.records import Batch, OfferRecord, SiteRecord
+from mapservice.importers.store import write_batch
 from mapservice.taxonomy import MAX_AGE_MONTHS, categories
 from mapservice.walking.osm import Place, read_places
 from mapservice.walking.precompute import refresh_reach
@@ -57,54 +55,52 @@ def _age_range(place: Place, category: str) -> tuple[int, int]:
     return default.min_months, default.max_months
 
 
-def upsert_places(session: Session, places: list[Place]) -> list[int]:
-    """Sites and offers for the places, keyed on their OSM id; returns the site ids."""
-    site_ids = []
+def place_records(places: list[Place]) -> Batch:
+    """Sites and offers for the places that are for children, keyed on their OSM id.
+
+    The extract is read completely, so a place that vanished from it is removed.
+    """
+    batch = Batch(complete_datasets={SOURCE_DATASET: set()})
     for place in places:
         category = category_of(place)
         name = place.tags.get("name")
         if category is None or not name:
             continue
         tags = place.tags
-        site = session.scalar(
-            select(Site).where(
-                Site.source_dataset == SOURCE_DATASET, Site.source_id == place.source_id
+        site = SiteRecord(
+            source_dataset=SOURCE_DATASET,
+            source_id=place.source_id,
+            name=name[:300],
+            lon=place.lon,
+            lat=place.lat,
+            street=(tags.get("addr:street") or "")[:200] or None,
+            house_number=(tags.get("addr:housenumber") or "")[:20] or None,
+            postcode=(tags.get("addr:postcode") or "")[:10] or None,
+            city=(tags.get("addr:city") or "")[:100] or None,
+            source_licence=OSM_LICENCE,
+            is_anchor=False,
+            wheelchair=WHEELCHAIR.get(tags.get("wheelchair", ""), "unknown"),
+        )
+        low, high = _age_range(place, category)
+        opening_hours = tags.get("opening_hours")
+        batch.sites.append(site)
+        batch.complete_datasets[SOURCE_DATASET].add(place.source_id)
+        batch.offers.append(
+            OfferRecord(
+                source_dataset=SOURCE_DATASET,
+                source_id=place.source_id,
+                title=name[:300],
+                category=category,
+                age_min_months=low,
+                age_max_months=high,
+                site_key=site.key,
+                description=f"Öffnungszeiten: {opening_hours}" if opening_hours else None,
+                languages=("de",),
+                cost_free=tags.get("fee") != "yes",
+                contact=tags.get("contact:phone") or tags.get("phone"),
             )
         )
-        if site is None:
-            site = Site(source_dataset=SOURCE_DATASET, source_id=place.source_id)
-            session.add(site)
-        site.name = name[:300]
-        site.street = (tags.get("addr:street") or "")[:200] or None
-        site.house_number = (tags.get("addr:housenumber") or "")[:20] or None
-        site.postcode = (tags.get("addr:postcode") or "")[:10] or None
-        site.city = (tags.get("addr:city") or "")[:100] or None
-        site.geom = from_shape(Point(place.lon, place.lat), srid=WGS84)
-        site.is_anchor = False
-        site.wheelchair = WHEELCHAIR.get(tags.get("wheelchair", ""), "unknown")
-        site.source_licence = OSM_LICENCE
-        session.flush()
-        offer = session.scalar(
-            select(Offer).where(
-                Offer.source_dataset == SOURCE_DATASET, Offer.source_id == place.source_id
-            )
-        )
-        if offer is None:
-            offer = Offer(source_dataset=SOURCE_DATASET, source_id=place.source_id)
-            session.add(offer)
-        offer.title = name[:300]
-        offer.category = category
-        offer.age_min_months, offer.age_max_months = _age_range(place, category)
-        offer.languages = ["de"]
-        offer.cost_free = tags.get("fee") != "yes"
-        offer.status = "active"
-        offer.site = site
-        offer.is_example = False
-        offer.description = tags.get("opening_hours") and f"Öffnungszeiten: {tags['opening_hours']}"
-        offer.contact = tags.get("contact:phone") or tags.get("phone")
-        site_ids.append(site.id)
-    session.flush()
-    return site_ids
+    return batch
 
 
 def load_default_network(
@@ -117,8 +113,8 @@ def load_default_network(
     """
     path = Path(data_dir) / DEFAULT_EXTRACT
     places = read_places(path, frozenset({"kindergarten", "school"}))
-    site_ids = upsert_places(session, places)
+    counts = write_batch(session, place_records(places), label="places")
     summary = import_network(session, path, DEFAULT_NETWORK, settings, refresh=False)
     reach = refresh_reach(session, settings)
     summary.reach = reach
-    return f"{summary} ({len(site_ids)} places from the extract)"
+    return f"{summary} (places from the extract: {counts.summary()})"
