@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_compress import Compress
 
 from mapservice import auth, cli, db, i18n
 from mapservice.config import PROJECT_ROOT, Defaults
@@ -31,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     db.init_app(app)
+    Compress(app)
     i18n.init_app(app)
     auth.init_app(app)
     cli.init_app(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,4 +25,18 @@ class Defaults:
     MAP_ZOOM = 15
     # None: a random key kept in instance/secret_key (see create_app).
     SECRET_KEY: str | None = None
-    JSON_SORT_KEYS = False
+    # Compressed answers keep the page within its weight budget. Generated answers use gzip;
+    # static files are streamed, which Flask-Compress compresses with deflate only. Browsers
+    # accept both over plain HTTP (br is HTTPS-only).
+    COMPRESS_ALGORITHM: ClassVar[list[str]] = ["gzip", "deflate"]
+    COMPRESS_ALGORITHM_STREAMING: ClassVar[list[str]] = ["deflate"]
+    COMPRESS_MIMETYPES: ClassVar[list[str]] = [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/geo+json",
+        "image/svg+xml",
+        "text/calendar",
+    ]

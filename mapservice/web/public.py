@@ -18,12 +18,11 @@ import io
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any
 
 import segno
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -32,9 +31,7 @@ from flask import (
     request,
     url_for,
 )
-from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext
-from flask_compress import Compress
 from geoalchemy2.shape import to_shape
 from markupsafe import Markup
 from shapely.geometry import Point
@@ -49,7 +46,6 @@ from mapservice.validation import BBox, ParameterError, parse_age_months
 from mapservice.web.walking_api import walk_settings
 
 bp = Blueprint("public", __name__)
-compress = Compress()
 
 # Sub-district outlines drawn for orientation: those within this many degrees of the centre
 # (about 1 km east-west, 1.1 km north-south at Dortmund's latitude).
@@ -72,32 +68,6 @@ FILTER_KEYS = (
     "bbox",
 )
 GEOJSON = "application/geo+json"
-
-
-@bp.record_once
-def _compressed(state: BlueprintSetupState) -> None:
-    """Serve pages, scripts, styles and JSON compressed (the page weight budget).
-
-    gzip for generated answers; static files are streamed, which Flask-Compress compresses
-    with deflate only. Browsers accept both over plain HTTP (br is HTTPS-only).
-    """
-    app = state.app
-    app.config.setdefault("COMPRESS_ALGORITHM", ["gzip", "deflate"])
-    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["deflate"])
-    app.config.setdefault(
-        "COMPRESS_MIMETYPES",
-        [
-            "text/html",
-            "text/css",
-            "text/javascript",
-            "application/javascript",
-            "application/json",
-            GEOJSON,
-            "image/svg+xml",
-            "text/calendar",
-        ],
-    )
-    compress.init_app(cast(Flask, app))
 
 
 @dataclass(frozen=True)
