@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from mapservice.web import api, planners, public, walking_api
+from mapservice.web import admin, api, outreach, planners, public, walking_api
 
 
 def register_blueprints(app: Flask) -> None:
@@ -12,3 +12,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(walking_api.bp, url_prefix="/api")
     app.register_blueprint(planners.bp, url_prefix="/planners")
+    app.register_blueprint(outreach.bp, url_prefix="/outreach")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
