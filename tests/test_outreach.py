@@ -362,10 +362,7 @@ def table_counts(db_session) -> dict[str, int]:
     tables = db_session.scalars(
         text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
     ).all()
-    return {
-        table: db_session.scalar(text(f'SELECT count(*) FROM "{table}"'))
-        for table in tables
-    }
+    return {table: db_session.scalar(text(f'SELECT count(*) FROM "{table}"')) for table in tables}
 
 
 def plan_with_addresses(client, token):

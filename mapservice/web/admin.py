@@ -1,7 +1,7 @@
 """Admins' pages (role ``admin``): offers, sites' anchor flag, import/export, users.
 
 ``GET /admin/``                         offers, filterable by ``status``, ``category``, ``source``
-``POST /admin/offers/<id>/status``      set ``status`` (active/paused/ended)
+``POST /admin/offers/<id>/status``      set ``new_status`` (active/paused/ended)
 ``POST /admin/offers/<id>/verified``    set ``last_verified`` to today
 ``POST /admin/sites/<id>/anchor``       toggle the anchor flag
 ``POST /admin/import``                  upload a GeoJSON/CSV exchange file (all or nothing)
@@ -93,7 +93,7 @@ def _offer(offer_id: int) -> Offer:
 def offer_status(offer_id: int) -> BaseResponse:
     offer = _offer(offer_id)
     try:
-        admin.set_status(offer, request.form.get("status", ""))
+        admin.set_status(offer, request.form.get("new_status", ""))
     except ValueError as exc:
         abort(400, description=str(exc))
     get_session().commit()
