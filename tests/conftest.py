@@ -9,15 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from accounts import PASSWORD, ROLES
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mapservice import create_app
+from mapservice.auth import create_user
 from mapservice.config import Defaults
 from mapservice.db import make_engine, migrate
 from mapservice.importers.default_data import load_default_data
+from mapservice.models import User
 from mapservice.pgcluster import local_cluster
 
 DATA_DIR = Path(os.environ.get("MAPSERVICE_DATA_DIR", Defaults.DATA_DIR))
@@ -82,3 +85,11 @@ def db_session(app: Flask) -> Iterator[Session]:
     factory: sessionmaker[Session] = app.extensions["mapservice.sessionmaker"]
     with factory() as session:
         yield session
+
+
+@pytest.fixture
+def accounts(db_session: Session) -> dict[str, User]:
+    """One account per role, ``<role>@example.org`` with the password ``accounts.PASSWORD``."""
+    made = {role: create_user(db_session, f"{role}@example.org", PASSWORD, role) for role in ROLES}
+    db_session.commit()
+    return made

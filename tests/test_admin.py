@@ -9,36 +9,12 @@ import json
 import re
 
 import pytest
+from accounts import PASSWORD, sign_in, token_from
 from sqlalchemy import func, select
 
-from mapservice.auth import authenticate, create_user
+from mapservice.auth import authenticate
 from mapservice.importers.exchange import COLUMNS
 from mapservice.models import Offer, Site, User, WalkSiteSnap
-
-PASSWORD = "correct horse battery"
-
-
-def token_from(page: str) -> str:
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page
-    )
-    assert found is not None
-    return found.group(1)
-
-
-def sign_in(client, email: str) -> None:
-    token = token_from(client.get("/auth/login").get_data(as_text=True))
-    answer = client.post(
-        "/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
-    )
-    assert answer.status_code == 302
-
-
-@pytest.fixture
-def accounts(db_session):
-    for role in ("planner", "outreach", "admin"):
-        create_user(db_session, f"{role}@example.org", PASSWORD, role)
-    db_session.commit()
 
 
 @pytest.fixture

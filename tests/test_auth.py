@@ -1,42 +1,14 @@
 """Logins, roles, CSRF and the login rate limit."""
 
-import re
-
 import pytest
+from accounts import PASSWORD, log_in, token_from
 from sqlalchemy import select
 
 from mapservice.auth import AccountError, authenticate, create_user
 from mapservice.models import User
 
-PASSWORD = "correct horse battery"
 
-
-def csrf_token(client, path="/auth/login"):
-    page = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'<meta name="csrf-token" content="([^"]+)"', page
-    )
-    return found.group(1)
-
-
-def login(client, email, password=PASSWORD):
-    token = csrf_token(client)
-    return client.post(
-        "/auth/login", data={"email": email, "password": password, "csrf_token": token}
-    )
-
-
-@pytest.fixture
-def users(db_session):
-    made = {
-        role: create_user(db_session, f"{role}@example.org", PASSWORD, role)
-        for role in ("planner", "outreach", "admin")
-    }
-    db_session.commit()
-    return made
-
-
-def test_passwords_are_hashed_and_checked(db_session, users):
+def test_passwords_are_hashed_and_checked(db_session, accounts):
     stored = db_session.scalar(
         select(User.password_hash).where(User.email == "planner@example.org")
     )
@@ -46,7 +18,7 @@ def test_passwords_are_hashed_and_checked(db_session, users):
     assert authenticate(db_session, "nobody@example.org", PASSWORD) is None
 
 
-def test_accounts_need_a_real_address_role_and_long_password(db_session, users):
+def test_accounts_need_a_real_address_role_and_long_password(db_session, accounts):
     with pytest.raises(AccountError, match="e-mail"):
         create_user(db_session, "not-an-address", PASSWORD, "planner")
     with pytest.raises(AccountError, match="role"):
@@ -67,8 +39,8 @@ def test_anonymous_visitors_are_sent_to_login_or_refused(client):
     assert client.get("/planners/export.csv").status_code == 302
 
 
-def test_outreach_workers_may_not_use_the_planners_pages(client, users):
-    assert login(client, "outreach@example.org").status_code == 302
+def test_outreach_workers_may_not_use_the_planners_pages(client, accounts):
+    assert log_in(client, "outreach@example.org").status_code == 302
     assert client.get("/planners/").status_code == 403
     answer = client.get("/planners/api/coverage")
     assert answer.status_code == 403 and answer.json["error"] == "forbidden"
@@ -76,38 +48,38 @@ def test_outreach_workers_may_not_use_the_planners_pages(client, users):
 
 
 @pytest.mark.parametrize("role", ["planner", "admin"])
-def test_planners_and_admins_reach_page_and_api(client, users, role):
-    answer = login(client, f"{role}@example.org")
+def test_planners_and_admins_reach_page_and_api(client, accounts, role):
+    answer = log_in(client, f"{role}@example.org")
     assert answer.status_code == 302 and answer.headers["Location"] == "/planners/"
     assert client.get("/planners/").status_code == 200
     assert client.get("/planners/api/coverage").status_code == 200
 
 
-def test_wrong_password_is_refused_without_saying_which_part(client, users):
-    answer = login(client, "planner@example.org", "wrong password!")
+def test_wrong_password_is_refused_without_saying_which_part(client, accounts):
+    answer = log_in(client, "planner@example.org", "wrong password!")
     assert answer.status_code == 401
     assert "Wrong e-mail or password" in answer.get_data(as_text=True)
-    unknown = login(client, "ghost@example.org")
+    unknown = log_in(client, "ghost@example.org")
     assert unknown.status_code == 401
     assert client.get("/planners/").status_code == 302
 
 
-def test_login_is_rate_limited(client, users):
+def test_login_is_rate_limited(client, accounts):
     for _ in range(5):
-        assert login(client, "planner@example.org", "wrong password!").status_code == 401
-    assert login(client, "planner@example.org").status_code == 429
+        assert log_in(client, "planner@example.org", "wrong password!").status_code == 401
+    assert log_in(client, "planner@example.org").status_code == 429
     # Page views are not limited.
     assert client.get("/auth/login").status_code == 200
 
 
-def test_login_without_csrf_token_is_refused(client, users):
+def test_login_without_csrf_token_is_refused(client, accounts):
     answer = client.post("/auth/login", data={"email": "planner@example.org", "password": PASSWORD})
     assert answer.status_code in (400, 401)
     assert client.get("/planners/").status_code == 302
 
 
-def test_login_follows_only_local_next(client, users):
-    token = csrf_token(client)
+def test_login_follows_only_local_next(client, accounts):
+    token = token_from(client.get("/auth/login").get_data(as_text=True))
     answer = client.post(
         "/auth/login?next=//evil.example/x",
         data={"email": "planner@example.org", "password": PASSWORD, "csrf_token": token},
@@ -115,21 +87,21 @@ def test_login_follows_only_local_next(client, users):
     assert answer.headers["Location"] == "/planners/"
 
 
-def test_scenario_post_needs_the_csrf_token(client, users):
-    login(client, "planner@example.org")
+def test_scenario_post_needs_the_csrf_token(client, accounts):
+    log_in(client, "planner@example.org")
     refused = client.post("/planners/api/scenarios", json={"name": "Kita Nord"})
     assert refused.status_code == 400
     assert client.get("/planners/api/scenarios").json == {"scenarios": []}
-    token = csrf_token(client, "/planners/")
+    token = token_from(client.get("/planners/").get_data(as_text=True))
     made = client.post(
         "/planners/api/scenarios", json={"name": "Kita Nord"}, headers={"X-CSRFToken": token}
     )
     assert made.status_code == 201 and made.json["name"] == "Kita Nord"
 
 
-def test_logout_ends_the_session(client, users):
-    login(client, "planner@example.org")
-    token = csrf_token(client, "/planners/")
+def test_logout_ends_the_session(client, accounts):
+    log_in(client, "planner@example.org")
+    token = token_from(client.get("/planners/").get_data(as_text=True))
     assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/planners/api/coverage").status_code == 401
 

@@ -11,17 +11,16 @@ import random
 import re
 
 import pytest
+from accounts import sign_in, token_from
 from geoalchemy2.shape import from_shape
 from pyproj import Geod
 from shapely.geometry import Point
 from sqlalchemy import text
 
 from mapservice import outreach
-from mapservice.auth import create_user
 from mapservice.models import Offer, ScheduleSlot, Site
 from mapservice.walking.profiles import WalkSettings
 
-PASSWORD = "correct horse battery"
 GEOD = Geod(ellps="WGS84")
 # Haus der Generationen (Nordstadt, no walking network there).
 HDG = (51.5246, 7.474)
@@ -29,29 +28,6 @@ HDG = (51.5246, 7.474)
 LON, LAT = 7.2012, 51.3068
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_ATTR = '"><img src=x onerror=alert(1)>'
-
-
-def token_from(page: str) -> str:
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page
-    )
-    assert found is not None
-    return found.group(1)
-
-
-def sign_in(client, email: str) -> None:
-    token = token_from(client.get("/auth/login").get_data(as_text=True))
-    answer = client.post(
-        "/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
-    )
-    assert answer.status_code == 302
-
-
-@pytest.fixture
-def accounts(db_session):
-    for role in ("planner", "outreach", "admin"):
-        create_user(db_session, f"{role}@example.org", PASSWORD, role)
-    db_session.commit()
 
 
 @pytest.fixture

@@ -7,28 +7,17 @@ import re
 
 import pyogrio
 import pytest
+from accounts import PASSWORD, sign_in, token_from
 from pyproj import Transformer
 
 from mapservice.auth import create_user
 from mapservice.planning.demand import import_census_csv
 
-PASSWORD = "correct horse battery"
 QUARTER = {"area": "quarter", "phase": "2-4", "category": "day_care", "minutes": "10"}
 
 
-def token_from(page):
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'<meta name="csrf-token" content="([^"]+)"', page
-    )
-    return found.group(1)
-
-
-def sign_in(client, email):
-    token = token_from(client.get("/auth/login").get_data(as_text=True))
-    answer = client.post(
-        "/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
-    )
-    assert answer.status_code == 302
+def sign_in_as_planner(client, email):
+    sign_in(client, email)
     return token_from(client.get("/planners/", query_string=QUARTER).get_data(as_text=True))
 
 
@@ -38,7 +27,7 @@ def planner(app, client, db_session):
     create_user(db_session, "planner@example.org", PASSWORD, "planner")
     create_user(db_session, "other@example.org", PASSWORD, "planner")
     db_session.commit()
-    return sign_in(client, "planner@example.org")
+    return sign_in_as_planner(client, "planner@example.org")
 
 
 def test_page_shows_map_legend_gaps_chart_and_table_without_third_party_assets(client, planner):
