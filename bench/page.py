@@ -11,7 +11,7 @@ Run from the project root (the private cluster, or MAPSERVICE_DATABASE_URL):
 3. In a headless Chromium on a phone-sized screen, if available: time from a filter change
    to the updated list (``window.familyLastUpdateMs`` set by ``static/js/family.js``).
 
-Uses its own database ``mapservice_bench_page`` in the private cluster, loaded once with the
+Uses its own database ``mapservice_bench_page`` in the private cluster, recreated and loaded with the
 bundled data (or MAPSERVICE_DATABASE_URL as it is).
 """
 
@@ -58,7 +58,7 @@ def database_url() -> str:
         return url
     cluster = local_cluster()
     cluster.start()
-    return cluster.ensure_database("mapservice_bench_page")
+    return cluster.ensure_database("mapservice_bench_page", recreate=True)
 
 
 def prepared_app() -> Flask:
