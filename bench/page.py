@@ -11,8 +11,8 @@ Run from the project root (the private cluster, or MAPSERVICE_DATABASE_URL):
 3. In a headless Chromium on a phone-sized screen, if available: time from a filter change
    to the updated list (``window.familyLastUpdateMs`` set by ``static/js/family.js``).
 
-Uses its own database ``mapservice_bench_page`` in the private cluster, recreated and loaded with the
-bundled data (or MAPSERVICE_DATABASE_URL as it is).
+Uses its own database ``mapservice_bench_page`` in the private cluster, recreated and
+loaded with the bundled data (or MAPSERVICE_DATABASE_URL as it is).
 """
 
 from __future__ import annotations

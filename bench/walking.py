@@ -284,6 +284,8 @@ def main() -> None:
     url = cluster.ensure_database("mapservice_bench", recreate=True)
     engine = make_engine(url)
     migrate(engine)
+    with engine.begin() as conn:  # the baseline router
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pgrouting"))
     settings = WalkSettings()
     out: dict[str, dict[str, float]] = {"Witten-Stockum": {}, "grid": {}}
 

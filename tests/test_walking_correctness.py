@@ -39,6 +39,8 @@ FIXTURES = [HealthCheck.function_scoped_fixture]
 def test_engine_agrees_with_pgrouting_and_networkx(
     db_session: Session, witten: Witten, profile: str
 ) -> None:
+    # Installed by ./dev with the server; fails loudly where it is missing.
+    db_session.execute(text("CREATE EXTENSION IF NOT EXISTS pgrouting"))
     walker = DEFAULT_PROFILES[profile]
     graph = graph_of(db_session, witten.network_id)
     usable = np.flatnonzero(graph.variant(walker.steps).usable_node)
