@@ -120,6 +120,9 @@ def refresh_reach(
     ):
         for row in snap_rows:
             copy.write_row(row)
+    # Fresh statistics after a bulk load, so reach queries are planned for what is there.
+    session.execute(text("ANALYZE site_reach"))
+    session.execute(text("ANALYZE walk_site_snap"))
     return summary
 
 

@@ -96,15 +96,21 @@ def distance_to_network(session: Session, lon: float, lat: float) -> float | Non
 
     "Near" means inside a network's extent; elsewhere the answer is estimated instead.
     """
+    # Per network whose extent holds the point, its nearest edge by a KNN scan on the
+    # spatial index (the point spelled out: KNN needs a constant, not a CTE column).
     row = session.execute(
         text(
             """
-            WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
-            SELECT ST_Distance(e.geom, ST_Transform(p.g, 25832))
-            FROM p, walk_network n JOIN walk_edge e ON e.network_id = n.id
-            WHERE ST_Intersects(n.extent, p.g)
-            ORDER BY e.geom <-> ST_Transform(p.g, 25832)
-            LIMIT 1
+            SELECT min((
+                SELECT ST_Distance(
+                    e.geom, ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 25832))
+                FROM walk_edge e
+                WHERE e.network_id = n.id
+                ORDER BY e.geom <-> ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 25832)
+                LIMIT 1
+            ))
+            FROM walk_network n
+            WHERE ST_Intersects(n.extent, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
             """
         ),
         {"lon": lon, "lat": lat},
