@@ -37,6 +37,8 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from synthetic import add_site, build_grid_network
+
 from mapservice.config import Defaults
 from mapservice.db import make_engine, migrate
 from mapservice.importers.default_data import load_default_data
@@ -53,7 +55,6 @@ from mapservice.planning.service import (
 )
 from mapservice.taxonomy import categories
 from mapservice.walking.profiles import WalkSettings
-from mapservice.walking.store import finish_network
 
 DATABASE = "mapservice_bench_planning"
 ORIGIN = (520_000.0, 5_600_000.0)  # EPSG:25832, far from Dortmund and from Witten
@@ -74,52 +75,9 @@ def wgs84_box(x0: float, y0: float, x1: float, y1: float):  # type: ignore[no-un
 
 
 def build_city(session: Session, n: int, sites: int, rng: random.Random) -> int:
-    network_id = session.execute(
-        text(
-            "INSERT INTO walk_network (name, source_file) VALUES ('bench-city', 'synthetic') "
-            "RETURNING id"
-        )
-    ).scalar_one()
-    x0, y0 = ORIGIN
-    params = {"n": n, "x0": x0, "y0": y0, "s": SPACING, "id": network_id}
     # Jittered junctions (±15 m), so edge lengths vary like real blocks.
-    session.execute(
-        text(
-            """
-            CREATE TEMP TABLE city_node ON COMMIT DROP AS
-            SELECT i, j, nextval('walk_node_id_seq') AS id,
-                   :x0 + i * :s + (random() - 0.5) * 30 AS x,
-                   :y0 + j * :s + (random() - 0.5) * 30 AS y
-            FROM generate_series(0, :n - 1) i, generate_series(0, :n - 1) j
-            """
-        ),
-        params,
-    )
-    session.execute(
-        text(
-            "INSERT INTO walk_node (id, network_id, geom) "
-            "SELECT id, :id, ST_SetSRID(ST_MakePoint(x, y), 25832) FROM city_node"
-        ),
-        params,
-    )
-    session.execute(
-        text(
-            """
-            INSERT INTO walk_edge (network_id, source, target, length_m, highway, steps, geom)
-            SELECT :id, a.id, b.id, sqrt((a.x - b.x) ^ 2 + (a.y - b.y) ^ 2), 'residential',
-                   false, ST_SetSRID(ST_MakeLine(ST_MakePoint(a.x, a.y),
-                                                 ST_MakePoint(b.x, b.y)), 25832)
-            FROM city_node a JOIN city_node b ON b.i = a.i + 1 AND b.j = a.j
-            UNION ALL
-            SELECT :id, a.id, b.id, sqrt((a.x - b.x) ^ 2 + (a.y - b.y) ^ 2), 'residential',
-                   false, ST_SetSRID(ST_MakeLine(ST_MakePoint(a.x, a.y),
-                                                 ST_MakePoint(b.x, b.y)), 25832)
-            FROM city_node a JOIN city_node b ON b.i = a.i AND b.j = a.j + 1
-            """
-        ),
-        params,
-    )
-    finish_network(session, network_id)
+    network_id = build_grid_network(session, "bench-city", n, ORIGIN, SPACING, jitter_m=30)
+    x0, y0 = ORIGIN
     size = (n - 1) * SPACING
     session.add(
         Area(
@@ -154,14 +112,7 @@ def build_city(session: Session, n: int, sites: int, rng: random.Random) -> int:
     keys = list(categories())
     for k in range(sites):
         lon, lat = TO_WGS84.transform(x0 + rng.uniform(0, size), y0 + rng.uniform(0, size))
-        site_id = session.execute(
-            text(
-                "INSERT INTO site (name, geom, is_anchor, wheelchair, source_dataset, source_id) "
-                "VALUES (:name, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), false, 'unknown', "
-                "'bench', :sid) RETURNING id"
-            ),
-            {"name": f"Site {k}", "lon": lon, "lat": lat, "sid": str(k)},
-        ).scalar_one()
+        site_id = add_site(session, f"Site {k}", lon, lat, str(k))
         for m in range(rng.choice((1, 1, 2))):
             key = rng.choice(keys)
             cat = categories()[key]

@@ -35,6 +35,8 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from synthetic import add_site, build_grid_network
+
 from mapservice import create_app
 from mapservice.config import Defaults
 from mapservice.db import make_engine, migrate
@@ -44,7 +46,7 @@ from mapservice.walking.graph import get_graph, network_versions
 from mapservice.walking.precompute import refresh_reach
 from mapservice.walking.profiles import WalkSettings
 from mapservice.walking.reach import site_times
-from mapservice.walking.store import finish_network, import_network
+from mapservice.walking.store import import_network
 
 TO_WGS84 = Transformer.from_crs(25832, 4326, always_xy=True)
 GRID_ORIGIN = (395_000.0, 5_700_000.0)  # EPSG:25832, north of the Ruhr: clear of Witten
@@ -63,66 +65,16 @@ def timed(fn: Callable[[], object]) -> float:
 
 def build_grid(session: Session, n: int, sites: int, rng: random.Random) -> int:
     """A synthetic city: n x n junctions, 2% of edges are steps, ``sites`` day-care sites."""
-    network_id = session.execute(
-        text(
-            "INSERT INTO walk_network (name, source_file) VALUES ('bench-grid', 'synthetic') "
-            "RETURNING id"
-        )
-    ).scalar_one()
+    network_id = build_grid_network(
+        session, "bench-grid", n, GRID_ORIGIN, SPACING, steps_share=0.02
+    )
     x0, y0 = GRID_ORIGIN
-    params = {"n": n, "x0": x0, "y0": y0, "s": SPACING, "id": network_id}
-    session.execute(
-        text(
-            """
-            CREATE TEMP TABLE grid_node ON COMMIT DROP AS
-            SELECT i, j, nextval('walk_node_id_seq') AS id
-            FROM generate_series(0, :n - 1) i, generate_series(0, :n - 1) j
-            """
-        ),
-        params,
-    )
-    session.execute(
-        text(
-            """
-            INSERT INTO walk_node (id, network_id, geom)
-            SELECT id, :id, ST_SetSRID(ST_MakePoint(:x0 + i * :s, :y0 + j * :s), 25832)
-            FROM grid_node
-            """
-        ),
-        params,
-    )
-    session.execute(
-        text(
-            """
-            INSERT INTO walk_edge (network_id, source, target, length_m, highway, steps, geom)
-            SELECT :id, a.id, b.id, :s, 'residential', random() < 0.02,
-                   ST_SetSRID(ST_MakeLine(ST_MakePoint(:x0 + a.i * :s, :y0 + a.j * :s),
-                                          ST_MakePoint(:x0 + b.i * :s, :y0 + b.j * :s)), 25832)
-            FROM grid_node a JOIN grid_node b ON b.i = a.i + 1 AND b.j = a.j
-            UNION ALL
-            SELECT :id, a.id, b.id, :s, 'residential', random() < 0.02,
-                   ST_SetSRID(ST_MakeLine(ST_MakePoint(:x0 + a.i * :s, :y0 + a.j * :s),
-                                          ST_MakePoint(:x0 + b.i * :s, :y0 + b.j * :s)), 25832)
-            FROM grid_node a JOIN grid_node b ON b.i = a.i AND b.j = a.j + 1
-            """
-        ),
-        params,
-    )
-    session.execute(text("UPDATE walk_edge SET highway = 'steps' WHERE steps"))
-    finish_network(session, network_id)
     size = (n - 1) * SPACING
     for k in range(sites):
         x = x0 + rng.uniform(0, size)
         y = y0 + rng.uniform(0, size)
         lon, lat = TO_WGS84.transform(x, y)
-        site_id = session.execute(
-            text(
-                "INSERT INTO site (name, geom, is_anchor, wheelchair, source_dataset, source_id) "
-                "VALUES (:name, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), false, 'unknown', "
-                "'bench', :sid) RETURNING id"
-            ),
-            {"name": f"Kita {k}", "lon": lon, "lat": lat, "sid": str(k)},
-        ).scalar_one()
+        site_id = add_site(session, f"Kita {k}", lon, lat, str(k))
         session.execute(
             text(
                 "INSERT INTO offer (title, category, age_min_months, age_max_months, languages, "

@@ -1,0 +1,99 @@
+"""Synthetic city-sized walking networks for the benchmarks, built directly in PostGIS."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from mapservice.walking.store import finish_network
+
+
+def build_grid_network(
+    session: Session,
+    name: str,
+    junctions_per_side: int,
+    origin: tuple[float, float],
+    spacing_m: float,
+    *,
+    jitter_m: float = 0.0,
+    steps_share: float = 0.0,
+) -> int:
+    """An n x n street grid in EPSG:25832 with ~2·n² edges; returns the network id.
+
+    ``jitter_m`` moves each junction by up to ±jitter/2 so that block lengths vary like
+    real ones; ``steps_share`` of the edges are steps (closed to prams and wheelchairs).
+    """
+    network_id = session.execute(
+        text(
+            "INSERT INTO walk_network (name, source_file) VALUES (:name, 'synthetic') RETURNING id"
+        ),
+        {"name": name},
+    ).scalar_one()
+    x0, y0 = origin
+    params = {
+        "n": junctions_per_side,
+        "x0": x0,
+        "y0": y0,
+        "s": spacing_m,
+        "jitter": jitter_m,
+        "steps": steps_share,
+        "id": network_id,
+    }
+    session.execute(
+        text(
+            """
+            CREATE TEMP TABLE synthetic_node ON COMMIT DROP AS
+            SELECT i, j, nextval('walk_node_id_seq') AS id,
+                   :x0 + i * :s + (random() - 0.5) * :jitter AS x,
+                   :y0 + j * :s + (random() - 0.5) * :jitter AS y
+            FROM generate_series(0, :n - 1) i, generate_series(0, :n - 1) j
+            """
+        ),
+        params,
+    )
+    session.execute(
+        text(
+            "INSERT INTO walk_node (id, network_id, geom) "
+            "SELECT id, :id, ST_SetSRID(ST_MakePoint(x, y), 25832) FROM synthetic_node"
+        ),
+        params,
+    )
+    session.execute(
+        text(
+            """
+            WITH pairs AS (  -- east and north neighbours (two hash joins, not an OR join)
+                SELECT a.id AS u, b.id AS v, a.x AS ax, a.y AS ay, b.x AS bx, b.y AS by
+                FROM synthetic_node a JOIN synthetic_node b ON b.i = a.i + 1 AND b.j = a.j
+                UNION ALL
+                SELECT a.id, b.id, a.x, a.y, b.x, b.y
+                FROM synthetic_node a JOIN synthetic_node b ON b.i = a.i AND b.j = a.j + 1
+            )
+            INSERT INTO walk_edge (network_id, source, target, length_m, highway, steps, geom)
+            SELECT :id, u, v, sqrt((ax - bx) ^ 2 + (ay - by) ^ 2), 'residential',
+                   random() < :steps,
+                   ST_SetSRID(ST_MakeLine(ST_MakePoint(ax, ay), ST_MakePoint(bx, by)), 25832)
+            FROM pairs
+            """
+        ),
+        params,
+    )
+    session.execute(
+        text("UPDATE walk_edge SET highway = 'steps' WHERE steps AND network_id = :id"), params
+    )
+    session.execute(text("DROP TABLE synthetic_node"))
+    finish_network(session, network_id)
+    return int(network_id)
+
+
+def add_site(session: Session, name: str, lon: float, lat: float, source_id: str) -> int:
+    """A bench site (dataset ``bench``) at a WGS84 point; returns its id."""
+    return int(
+        session.execute(
+            text(
+                "INSERT INTO site (name, geom, is_anchor, wheelchair, source_dataset, source_id) "
+                "VALUES (:name, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), false, 'unknown', "
+                "'bench', :sid) RETURNING id"
+            ),
+            {"name": name, "lon": lon, "lat": lat, "sid": source_id},
+        ).scalar_one()
+    )
