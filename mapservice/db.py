@@ -7,19 +7,22 @@ cluster (see :mod:`mapservice.pgcluster`) and uses the database named by
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mapservice.pgcluster import local_cluster
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+T = TypeVar("T")
 
 
 def resolve_database_url(database_url: str | None, database_name: str) -> str:
@@ -33,6 +36,12 @@ def resolve_database_url(database_url: str | None, database_name: str) -> str:
 
 def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, future=True)
+
+
+def make_read_engine(url: str) -> Engine:
+    """An engine for hot read-only requests: autocommit (no BEGIN/ROLLBACK round trips) and
+    no ping before each use; :func:`read_only` retries once on a connection found dead."""
+    return create_engine(url, pool_pre_ping=False, isolation_level="AUTOCOMMIT")
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -61,6 +70,9 @@ def get_engine(app: Flask | None = None) -> Engine:
         engine = make_engine(url)
         app.extensions["mapservice.engine"] = engine
         app.extensions["mapservice.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+        app.extensions["mapservice.read_sessionmaker"] = sessionmaker(
+            make_read_engine(url), expire_on_commit=False
+        )
     return engine
 
 
@@ -72,6 +84,25 @@ def get_session() -> Session:
         g.db_session = factory()
     session: Session = g.db_session
     return session
+
+
+def read_only(work: Callable[[Session], T]) -> T:
+    """Run ``work`` in a read-only session of its own (see :func:`make_read_engine`).
+
+    Each statement sees the newest committed data, so ``work`` should read what must agree
+    in one statement. A connection that died since its last use (the database restarted)
+    invalidates the pool; the work is then retried once on a fresh connection.
+    """
+    get_engine()
+    factory: sessionmaker[Session] = current_app.extensions["mapservice.read_sessionmaker"]
+    try:
+        with factory() as session:
+            return work(session)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    with factory() as session:
+        return work(session)
 
 
 @contextmanager

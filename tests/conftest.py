@@ -69,9 +69,13 @@ def app(engine: Engine, connection: Connection, data_dir: Path) -> Flask:
         }
     )
     app.extensions["mapservice.engine"] = engine
-    app.extensions["mapservice.sessionmaker"] = sessionmaker(
+    # Reads and writes alike go through the test's connection, so every test sees its own
+    # rows and leaves nothing behind.
+    bound = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
+    app.extensions["mapservice.sessionmaker"] = bound
+    app.extensions["mapservice.read_sessionmaker"] = bound
     return app
 
 

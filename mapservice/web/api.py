@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+import orjson
 from flask import Blueprint, Response, abort, jsonify, request
 from sqlalchemy import text
 
@@ -33,9 +34,8 @@ register_json_errors(bp)
 
 
 def geojson_response(data: dict[str, Any]) -> Response:
-    response = jsonify(data)
-    response.mimetype = GEOJSON
-    return response
+    # orjson: GeoJSON answers are large plain data; it encodes them several times faster.
+    return Response(orjson.dumps(data), mimetype=GEOJSON)
 
 
 @bp.get("/offers")

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from mapservice.db import get_session
+from mapservice.db import get_session, read_only
 from mapservice.queries import OfferFilter
 from mapservice.validation import (
     ParameterError,
@@ -81,8 +81,13 @@ def reachable() -> Response:
     minutes = parse_int(args, "minutes", low=1, high=settings.max_minutes) or 15
     profile = _profile(args, settings)
     criteria = OfferFilter(age_months=parse_age_months(args), categories=parse_categories(args))
+    # The hot path: one statement on a read-only connection (see db.read_only).
     return geojson_response(
-        reachable_geojson(get_session(), lon, lat, minutes, profile, criteria, settings)
+        read_only(
+            lambda session: reachable_geojson(
+                session, lon, lat, minutes, profile, criteria, settings
+            )
+        )
     )
 
 
