@@ -1,21 +1,46 @@
-"""The engine and sessions: hot read-only requests survive a dropped database connection."""
+"""The engine and sessions: the lean read path answers exactly as the ordinary one, and a
+dropped database connection costs no failed request."""
 
 from __future__ import annotations
 
+import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 from mapservice import create_app
 
 WITTEN = {"lat": 51.4700, "lon": 7.3670, "minutes": 15}
+PLACES = [
+    WITTEN,
+    {"lat": 51.4745, "lon": 7.3625, "minutes": 20, "profile": "pram"},
+    {"lat": 51.4700, "lon": 7.3670, "minutes": 10, "age_months": 30},
+    {"lat": 51.5253, "lon": 7.4727, "minutes": 15},  # Nordstadt: no network, estimated
+]
 
 
-def test_reach_answers_after_its_connection_was_killed(engine: Engine, data_dir):
-    """A database restart must not cost a family a failed request: the read path has no
-    ping before use, so it retries once on a connection found dead."""
+@pytest.fixture
+def lean_client(engine: Engine, data_dir) -> FlaskClient:
+    """An app on its own engines (the read path as in production), not on the test's
+    transaction; the tests using it only read."""
     url = engine.url.render_as_string(hide_password=False)
     app = create_app({"DATABASE_URL": url, "DATA_DIR": str(data_dir), "SECRET_KEY": "t"})
-    client = app.test_client()
-    first = client.get("/api/reachable", query_string=WITTEN)
+    yield app.test_client()
+    app.extensions["mapservice.engine"].dispose()
+
+
+def test_lean_read_path_answers_as_the_ordinary_one(lean_client, client):
+    for place in PLACES:
+        lean = lean_client.get("/api/reachable", query_string=place)
+        ordinary = client.get("/api/reachable", query_string=place)
+        assert lean.status_code == ordinary.status_code == 200
+        assert lean.get_json() == ordinary.get_json()
+        assert lean.get_json()["features"]
+
+
+def test_reach_answers_after_its_connection_was_killed(lean_client, engine: Engine):
+    """A database restart must not cost a family a failed request: the read path has no
+    ping before use, so it retries once on a connection found dead."""
+    first = lean_client.get("/api/reachable", query_string=WITTEN)
     assert first.status_code == 200 and first.get_json()["features"]
     with engine.connect() as admin:
         killed = admin.execute(
@@ -26,7 +51,6 @@ def test_reach_answers_after_its_connection_was_killed(engine: Engine, data_dir)
             )
         ).scalar_one()
     assert killed >= 1
-    again = client.get("/api/reachable", query_string=WITTEN)
+    again = lean_client.get("/api/reachable", query_string=WITTEN)
     assert again.status_code == 200
     assert again.get_json()["features"] == first.get_json()["features"]
-    app.extensions["mapservice.engine"].dispose()
