@@ -1,14 +1,12 @@
 """Shared fixtures and helpers of the walking tests (imported by tests/test_walking_*.py).
 
-The Witten-Stockum network is loaded once per session and committed (the per-test
-transaction is rolled back, so it cannot be loaded there). Loading is idempotent: when the
-default data load already imported it, only stale reach times are refreshed.
+The Witten-Stockum network comes with the default data that the session fixture in
+conftest.py loads and commits once; the ``witten`` fixture names it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -17,9 +15,8 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from mapservice.models import WalkNetwork
-from mapservice.walking.default_network import DEFAULT_NETWORK, load_default_network
+from mapservice.walking.default_network import DEFAULT_NETWORK
 from mapservice.walking.graph import WalkGraph, load_graph
-from mapservice.walking.precompute import refresh_stale_reach
 
 
 @dataclass(frozen=True)
@@ -28,17 +25,14 @@ class Witten:
 
 
 @pytest.fixture(scope="session", name="witten")
-def witten_fixture(engine: Engine, data_dir: Path) -> Witten:
-    with Session(engine) as session, session.begin():
-        network = session.scalar(select(WalkNetwork).where(WalkNetwork.name == DEFAULT_NETWORK))
-        if network is None:
-            load_default_network(session, data_dir)
-        else:
-            refresh_stale_reach(session)
+def witten_fixture(engine: Engine) -> Witten:
+    """The Witten-Stockum network, which the session's default-data load has imported
+    (with walking times for every site)."""
+    with Session(engine) as session:
         network_id = session.scalar(
             select(WalkNetwork.id).where(WalkNetwork.name == DEFAULT_NETWORK)
         )
-    assert network_id is not None
+    assert network_id is not None, "the default data load imports Witten-Stockum"
     return Witten(network_id)
 
 

@@ -67,7 +67,6 @@ FILTER_KEYS = (
     "time",
     "bbox",
 )
-GEOJSON = "application/geo+json"
 
 
 @dataclass(frozen=True)
