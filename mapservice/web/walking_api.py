@@ -28,13 +28,14 @@ from mapservice.validation import (
     parse_latitude,
     parse_longitude,
 )
+from mapservice.walking.isochrone import isochrones
 from mapservice.walking.profiles import (
     DEFAULT_PROFILE,
     WalkProfile,
     WalkSettings,
     settings_from_config,
 )
-from mapservice.walking.reach import isochrones, reachable_geojson
+from mapservice.walking.reach import reachable_geojson
 from mapservice.web.api import geojson_response
 from mapservice.web.errors import register_json_errors
 
