@@ -4,8 +4,9 @@
 * Flask-WTF's CSRFProtect guards every POST/PUT/PATCH/DELETE of the whole app (nothing is
   exempted); forms carry the token, JSON clients send it in the ``X-CSRFToken`` header
   (the planner page puts it in ``<meta name="csrf-token">``).
-* Flask-Limiter (in-memory, one per app) limits login attempts per client address:
-  ``LOGIN_RATE_LIMIT`` (default ``5 per minute``).
+* ``limits`` (in-memory, one per app) limits login attempts per client address:
+  ``LOGIN_RATE_LIMIT`` (default ``5 per minute``). Flask-Limiter would inspect every
+  request of the app in its hooks (~0.1 ms each) for the one view that is limited.
 * :func:`require_roles` answers 401 JSON (API) or a redirect to the login page (pages) to
   anonymous visitors, and 403 to a signed-in user without the role.
 """
@@ -13,12 +14,14 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import (
     Blueprint,
     Flask,
+    Request,
     Response,
     current_app,
     flash,
@@ -28,13 +31,16 @@ from flask import (
     request,
     url_for,
 )
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import EmailField, PasswordField
@@ -95,9 +101,28 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
-def limiter() -> Limiter:
-    found: Limiter = current_app.extensions["mapservice.limiter"]
-    return found
+class SessionOnlyWithCookie(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the signing machinery for requests
+    that carry no session cookie (every family and API request): ~0.07 ms each."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+def _count_login_attempt() -> None:
+    """Count a login attempt from this client; raise 429 when it is one too many."""
+    counter: MovingWindowRateLimiter = current_app.extensions["mapservice.login_limiter"]
+    limit = parse_limit(current_app.config["LOGIN_RATE_LIMIT"])
+    client = request.remote_addr or "unknown"
+    if not counter.hit(limit, "login", client):
+        reset_at = counter.get_window_stats(limit, "login", client).reset_time
+        retry_after = max(1, int(reset_at - time.time()) + 1)
+        raise TooManyRequests(
+            f"Too many login attempts ({limit}). Try again in {retry_after} s.",
+            retry_after=retry_after,
+        )
 
 
 def _safe_next(target: str | None) -> str:
@@ -111,14 +136,14 @@ def _safe_next(target: str | None) -> str:
 def login() -> str | BaseResponse | tuple[str, int]:
     form = LoginForm()
     if request.method == "POST":
-        with limiter().limit(lambda: current_app.config["LOGIN_RATE_LIMIT"]):
-            if form.validate_on_submit():
-                user = authenticate(get_session(), form.email.data or "", form.password.data or "")
-                if user is not None:
-                    login_user(user)
-                    return redirect(_safe_next(request.args.get("next")))
-            flash("Wrong e-mail or password.", "error")
-            return render_template("planners/login.html", form=form), 401
+        _count_login_attempt()
+        if form.validate_on_submit():
+            user = authenticate(get_session(), form.email.data or "", form.password.data or "")
+            if user is not None:
+                login_user(user)
+                return redirect(_safe_next(request.args.get("next")))
+        flash("Wrong e-mail or password.", "error")
+        return render_template("planners/login.html", form=form), 401
     return render_template("planners/login.html", form=form)
 
 
@@ -177,13 +202,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.session_interface = SessionOnlyWithCookie()
     login_manager.init_app(app)
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     # One limiter per app: in-memory counters are not shared between app instances.
-    app.extensions["mapservice.limiter"] = Limiter(
-        get_remote_address, app=app, storage_uri="memory://", default_limits=[]
-    )
+    app.extensions["mapservice.login_limiter"] = MovingWindowRateLimiter(MemoryStorage())
     app.register_blueprint(bp, url_prefix="/auth")

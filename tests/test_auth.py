@@ -67,7 +67,10 @@ def test_wrong_password_is_refused_without_saying_which_part(client, accounts):
 def test_login_is_rate_limited(client, accounts):
     for _ in range(5):
         assert log_in(client, "planner@example.org", "wrong password!").status_code == 401
-    assert log_in(client, "planner@example.org").status_code == 429
+    refused = log_in(client, "planner@example.org")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert "Too many login attempts" in refused.get_data(as_text=True)
     # Page views are not limited.
     assert client.get("/auth/login").status_code == 200
 

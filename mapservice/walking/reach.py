@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pyproj import Transformer
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from mapservice.db import driver_connection
 from mapservice.models import METRIC_SRID, WGS84, Offer
 from mapservice.offer_snapshot import answers as snapshot_answers
 from mapservice.offer_snapshot import offer_snapshot
@@ -96,48 +97,48 @@ def _refuse_if_covered(
 # or new and not precomputed yet; the bounding box keeps that part on the spatial index).
 # Routed and estimated sites never overlap. The row with site_id -1 tells how far the
 # nearest usable edge is (none: no network at all).
-_REACH_SQL = text(
-    """
-    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g4),
+# It runs on the session's psycopg connection directly, as a prepared statement: through
+# SQLAlchemy's text() it cost ~0.1-0.2 ms more per request, a fifth of the whole request.
+_REACH_SQL = """
+    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g4),
     q AS (SELECT g4, ST_Transform(g4, 25832) AS g FROM p),
     nearest AS (
         -- The point spelled out (not taken from q): KNN needs a constant to use the index.
         SELECT e.id, e.source, e.target, e.length_m,
                ST_LineLocatePoint(e.geom, q.g) AS f, ST_Distance(e.geom, q.g) AS d
         FROM walk_edge e, q
-        WHERE CASE WHEN :steps THEN e.usable_steps ELSE e.usable_nosteps END
-        ORDER BY e.geom <-> ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 25832)
+        WHERE CASE WHEN %(steps)s THEN e.usable_steps ELSE e.usable_nosteps END
+        ORDER BY e.geom <-> ST_Transform(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), 25832)
         LIMIT 1
     ),
-    snap AS (SELECT * FROM nearest WHERE d <= :max_snap),
+    snap AS (SELECT * FROM nearest WHERE d <= %(max_snap)s),
     timed AS (
         SELECT r.site_id,
                r.seconds + (CASE WHEN r.node_id = snap.source THEN snap.f * snap.length_m
-                                 ELSE (1 - snap.f) * snap.length_m END + snap.d) / :speed
+                                 ELSE (1 - snap.f) * snap.length_m END + snap.d) / %(speed)s
                    AS seconds,
                false AS estimated
         FROM snap JOIN site_reach r
-          ON r.profile = :profile AND r.node_id IN (snap.source, snap.target)
+          ON r.profile = %(profile)s AND r.node_id IN (snap.source, snap.target)
         UNION ALL
-        SELECT w.site_id, (abs(w.fraction - snap.f) * snap.length_m + w.snap_m + snap.d) / :speed,
-               false
-        FROM snap JOIN walk_site_snap w ON w.profile = :profile AND w.edge_id = snap.id
+        SELECT w.site_id,
+               (abs(w.fraction - snap.f) * snap.length_m + w.snap_m + snap.d) / %(speed)s, false
+        FROM snap JOIN walk_site_snap w ON w.profile = %(profile)s AND w.edge_id = snap.id
         UNION ALL
-        SELECT s.id, ST_Distance(ST_Transform(s.geom, 25832), q.g) * :detour / :speed, true
+        SELECT s.id, ST_Distance(ST_Transform(s.geom, 25832), q.g) * %(detour)s / %(speed)s, true
         FROM q, site s
-        WHERE s.geom && ST_Expand(q.g4, :dlon, :dlat)
+        WHERE s.geom && ST_Expand(q.g4, %(dlon)s, %(dlat)s)
           AND (NOT EXISTS (SELECT 1 FROM snap) OR NOT EXISTS (
               SELECT 1 FROM walk_site_snap w
-              WHERE w.site_id = s.id AND w.profile = :profile AND w.edge_id IS NOT NULL))
+              WHERE w.site_id = s.id AND w.profile = %(profile)s AND w.edge_id IS NOT NULL))
     )
     SELECT site_id, min(seconds), bool_or(estimated)
-    FROM timed GROUP BY site_id HAVING min(seconds) <= :limit
+    FROM timed GROUP BY site_id HAVING min(seconds) <= %(limit)s
     UNION ALL
     SELECT -1, d, false FROM nearest
     UNION ALL
     SELECT -2, n, false FROM data_version WHERE id = 1
     """
-)
 
 
 def site_times(
@@ -185,7 +186,9 @@ def _versioned_site_times(
     nearest: float | None = None
     version = 0
     found = []
-    for site_id, seconds, estimated in session.execute(_REACH_SQL, params).tuples():
+    cursor = driver_connection(session).cursor()
+    cursor.execute(_REACH_SQL, params, prepare=True)
+    for site_id, seconds, estimated in cursor.fetchall():
         if site_id == -1:
             nearest = float(seconds)
         elif site_id == -2:
