@@ -363,8 +363,11 @@ def test_no_third_party_url_by_default(client, offers):
     assert URL.findall(html) == []
     assert 'src="/static/vendor/leaflet/leaflet.js"' in html
     assert 'href="/static/vendor/leaflet/leaflet.css"' in html
-    assert "Keine Hintergrundkarte eingerichtet (MAPSERVICE_TILE_URL)" in html
+    assert "Keine Hintergrundkarte eingerichtet" in html
     assert "L.tileLayer" not in html
+    # The note speaks the family's language too.
+    english = client.get(f"/?bbox={bbox}&lang=en").get_data(as_text=True)
+    assert "No background map configured" in english
     # With all data: URLs may appear as text, but nothing is fetched from elsewhere.
     html = client.get("/").get_data(as_text=True)
     assert not [item for item in requested_urls(html) if URL.search(item)]
