@@ -18,7 +18,7 @@ def offer_count(db_session: Session) -> int:
     return db_session.scalar(select(func.count()).select_from(Offer)) or 0
 
 
-def test_export_then_import_reports_updates(app: Flask, tmp_path: Path) -> None:
+def test_export_then_import_reports_nothing_changed(app: Flask, tmp_path: Path) -> None:
     runner = app.test_cli_runner()
     path = tmp_path / "offers.csv"
     result = runner.invoke(args=["export", str(path)])
@@ -29,8 +29,7 @@ def test_export_then_import_reports_updates(app: Flask, tmp_path: Path) -> None:
     result = runner.invoke(args=["import", str(path)])
     assert result.exit_code == 0, result.output
     offers = sum(1 for row in rows if row["offer_id"])
-    assert f"updated {offers} offers" in result.stdout
-    assert "created" not in result.stdout
+    assert f"nothing changed (unchanged {offers} offers, " in result.stdout
 
 
 def test_export_geojson_by_option(app: Flask, tmp_path: Path) -> None:
@@ -83,10 +82,10 @@ def test_import_catalogue_and_opendata(app: Flask, data_dir: Path) -> None:
     runner = app.test_cli_runner()
     result = runner.invoke(args=["import-catalogue"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Catalogue imported: updated")
+    assert result.stdout.startswith("Catalogue imported: nothing changed (unchanged ")
     result = runner.invoke(args=["import-opendata", "--data-dir", str(data_dir)])
     assert result.exit_code == 0, result.output
-    assert "Open data imported: updated" in result.stdout
+    assert "Open data imported: nothing changed (unchanged " in result.stdout
 
 
 def test_import_opendata_with_a_broken_file(app: Flask, tmp_path: Path) -> None:
@@ -103,5 +102,5 @@ def test_load_default_data(app: Flask, db_session: Session) -> None:
     before = offer_count(db_session)
     result = app.test_cli_runner().invoke(args=["load-default-data"])
     assert result.exit_code == 0, result.output
-    assert "Open data (Innenstadt-Nord): updated" in result.stdout
+    assert "Open data (Innenstadt-Nord): nothing changed" in result.stdout
     assert offer_count(db_session) == before

@@ -105,7 +105,9 @@ def test_import_twice_never_duplicates(db_session: Session, tmp_path: Path) -> N
     second = import_file(db_session, path)
     assert (count(db_session, Offer), count(db_session, Site)) == before
     assert first.created == second.created == {}
-    assert first.updated == second.updated
+    assert first.updated == second.updated == {}
+    assert first.unchanged == second.unchanged
+    assert first.unchanged["offers"] == before[0]
 
 
 HEADER = ",".join(COLUMNS)

@@ -131,22 +131,24 @@ def test_subdistricts_and_quarter(db_session: Session, data_dir: Path) -> None:
     assert len(inside) == 2
 
 
-def test_import_twice_updates_and_never_duplicates(db_session: Session, data_dir: Path) -> None:
+def test_import_twice_changes_nothing_and_never_duplicates(
+    db_session: Session, data_dir: Path
+) -> None:
     before = (count(db_session, Site), count(db_session, Offer), count(db_session, Area))
     counts = import_opendata(db_session, data_dir)
     after = (count(db_session, Site), count(db_session, Offer), count(db_session, Area))
     assert after == before
-    assert counts.created == {}
-    assert counts.removed == {}
+    assert counts.created == counts.updated == counts.removed == {}
     expected = sum(expected_counts(data_dir, all_city=False).values())
-    assert counts.updated["sites"] == counts.updated["offers"] == expected
+    assert counts.unchanged["sites"] == counts.unchanged["offers"] == expected
 
 
 def test_all_city(db_session: Session, data_dir: Path) -> None:
     counts = import_opendata(db_session, data_dir, all_city=True)
     assert opendata_counts(db_session) == expected_counts(data_dir, all_city=True)
     inner = sum(expected_counts(data_dir, all_city=False).values())
-    assert counts.updated["sites"] == inner
+    assert counts.unchanged["sites"] == inner
+    assert "sites" not in counts.updated
     assert counts.created["sites"] == sum(expected_counts(data_dir, all_city=True).values()) - inner
 
 

@@ -67,29 +67,42 @@ class RowInvalid(ValueError):
 
 @dataclass
 class ImportCounts:
-    """What an import changed, by kind of record (``created``/``updated``/``removed``)."""
+    """What an import did, by kind of record: ``created``/``updated``/``removed`` rows, and
+    stored rows the source holds exactly as they are (``unchanged``, left untouched)."""
 
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    BUCKETS = ("created", "updated", "removed", "unchanged")
 
     def add(self, what: str, kind: str, count: int = 1) -> None:
         bucket = getattr(self, what)
         bucket[kind] = bucket.get(kind, 0) + count
 
     def merge(self, other: ImportCounts) -> None:
-        for what in ("created", "updated", "removed"):
+        for what in self.BUCKETS:
             for kind, count in getattr(other, what).items():
                 self.add(what, kind, count)
 
+    @property
+    def changed(self) -> bool:
+        """Whether the import wrote anything."""
+        return bool(self.created or self.updated or self.removed)
+
     def summary(self) -> str:
-        parts = []
-        for what in ("created", "updated", "removed"):
+        """``updated 2 offers; unchanged 94 offers, 96 sites``, or, when nothing was written,
+        ``nothing changed (unchanged 96 offers, 96 sites)``."""
+        parts = {}
+        for what in self.BUCKETS:
             bucket: dict[str, int] = getattr(self, what)
             if bucket:
                 items = ", ".join(f"{count} {kind}" for kind, count in sorted(bucket.items()))
-                parts.append(f"{what} {items}")
-        return "; ".join(parts) or "nothing changed"
+                parts[what] = f"{what} {items}"
+        if self.changed:
+            return "; ".join(parts.values())
+        return f"nothing changed ({parts['unchanged']})" if parts else "nothing changed"
 
 
 SourceKey = tuple[str, str]  # (source_dataset, source_id)

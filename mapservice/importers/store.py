@@ -4,16 +4,26 @@ Sites and offers are keyed on ``(source_dataset, source_id)``, providers on thei
 name, areas on ``(kind, code)``: importing the same source twice updates rows and
 never duplicates them. Everything runs inside ``session.begin_nested()`` so that a
 failure undoes this import only and leaves the caller's transaction usable.
+
+Only values that differ from the stored ones are assigned, and a stored row counts as
+``updated`` only if one did; otherwise it is ``unchanged`` and gets no UPDATE at all. That
+matters beyond the count: an UPDATE moves ``site.updated_at`` (so its walking times are
+recomputed) and bumps the data version (so the offer snapshot is rebuilt), even when it
+writes the same values.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from geoalchemy2.shape import from_shape
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 from tqdm import tqdm
@@ -100,23 +110,79 @@ def write_batch(
         providers = _upsert_providers(session, batch.providers, counts)
         sites = _upsert_sites(session, batch.sites, counts, bar)
         for dataset, current in batch.complete_datasets.items():
-            # A bulk delete: the database cascades to the offers and reach tables.
-            result = session.execute(
-                delete(Site).where(
-                    Site.source_dataset == dataset, Site.source_id.not_in(list(current))
-                )
-            )
-            if result.rowcount:  # type: ignore[attr-defined]
-                counts.add("removed", "sites", result.rowcount)  # type: ignore[attr-defined]
+            removed = _remove_vanished_sites(session, dataset, current)
+            if removed:
+                counts.add("removed", "sites", removed)
         if batch.site_flags:
             flagged = _sites_by_key(session, batch.site_flags)
             for key, flags in batch.site_flags.items():
-                for name, value in flags.items():
-                    setattr(flagged[key], name, value)
-                counts.add("updated", "sites")
+                counts.add(_outcome(_assign(flagged[key], flags)), "sites")
         _upsert_offers(session, batch.offers, sites, providers, counts, bar)
         session.flush()
     return counts
+
+
+def _assign(row: object, values: Mapping[str, Any]) -> bool:
+    """Set the attributes of ``row`` whose stored value differs; whether any did."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _assign_geometry(row: object, name: str, shape: BaseGeometry | None) -> bool:
+    """Set a geometry column unless it holds the same shape already; whether it changed.
+
+    A freshly built WKBElement never compares equal to the stored one, so the shapes are
+    compared (exactly, up to float noise far below a millimetre).
+    """
+    stored: WKBElement | None = getattr(row, name)
+    if stored is None and shape is None:
+        return False
+    if stored is not None and shape is not None and to_shape(stored).equals_exact(shape, 1e-9):
+        return False
+    setattr(row, name, from_shape(shape, srid=WGS84) if shape is not None else None)
+    return True
+
+
+def _as_json(value: Mapping[str, Any]) -> Any:
+    """``value`` as it comes back from a JSONB column (tuples as lists, keys as text, any
+    mapping as a dict), so that it compares equal to the stored value of the same data."""
+    return json.loads(json.dumps(value, default=dict))
+
+
+def _assign_related(row: object, name: str, target: object | None) -> bool:
+    """Point a many-to-one relationship at ``target`` unless it does already (the same
+    object: sites and providers are loaded once per import, so identity is enough)."""
+    if getattr(row, name) is target:
+        return False
+    setattr(row, name, target)
+    return True
+
+
+def _outcome(changed: bool) -> str:
+    return "updated" if changed else "unchanged"
+
+
+def _remove_vanished_sites(session: Session, dataset: str, current: set[str]) -> int:
+    """Delete the sites of ``dataset`` not in ``current``; how many there were.
+
+    Looked up first because the data-version trigger fires for every DELETE statement,
+    even one that matches no row.
+    """
+    gone = list(
+        session.scalars(
+            select(Site.id).where(
+                Site.source_dataset == dataset, Site.source_id.not_in(list(current))
+            )
+        )
+    )
+    if gone:
+        # A bulk delete: the database cascades to the offers and reach tables.
+        session.execute(delete(Site).where(Site.id.in_(gone)))
+    return len(gone)
 
 
 def _upsert_areas(
@@ -131,18 +197,22 @@ def _upsert_areas(
     }
     for record in records:
         area = stored.get((record.kind, record.code))
+        created = area is None
         if area is None:
             area = Area(kind=record.kind, code=record.code)
             session.add(area)
-            counts.add("created", "areas")
-        else:
-            counts.add("updated", "areas")
-        area.name = record.name
-        area.geom = from_shape(record.geom, srid=WGS84)  # type: ignore[assignment]
-        area.share_children_0_6_pct = record.share_children_0_6_pct
-        area.share_children_6_18_pct = record.share_children_6_18_pct
-        area.attributes = dict(record.attributes)
-        area.source_dataset = record.source_dataset
+        changed = _assign(
+            area,
+            {
+                "name": record.name,
+                "share_children_0_6_pct": record.share_children_0_6_pct,
+                "share_children_6_18_pct": record.share_children_6_18_pct,
+                "attributes": _as_json(record.attributes),
+                "source_dataset": record.source_dataset,
+            },
+        )
+        changed |= _assign_geometry(area, "geom", record.geom)
+        counts.add("created" if created else _outcome(changed), "areas")
         bar.update()
 
 
@@ -156,18 +226,18 @@ def _upsert_providers(
     }
     for record in records:
         provider = stored.get(record.name)
+        created = provider is None
         if provider is None:
             assert record.kind is not None  # checked by reference_problems
             provider = Provider(name=record.name, kind=record.kind)
             session.add(provider)
             stored[record.name] = provider
-            counts.add("created", "providers")
-        else:
-            counts.add("updated", "providers")
-        if record.kind is not None:
-            provider.kind = record.kind
-        provider.contact = record.contact if record.contact is not None else provider.contact
-        provider.website = record.website if record.website is not None else provider.website
+        # None means "the source does not say": keep what is stored.
+        given = {"kind": record.kind, "contact": record.contact, "website": record.website}
+        changed = _assign(
+            provider, {name: value for name, value in given.items() if value is not None}
+        )
+        counts.add("created" if created else _outcome(changed), "providers")
     return stored
 
 
@@ -189,6 +259,7 @@ def _upsert_sites(
     stored = _sites_by_key(session, (record.key for record in records))
     for record in records:
         site = stored.get(record.key)
+        created = site is None
         if site is None:
             site = Site(
                 source_dataset=record.source_dataset,
@@ -199,24 +270,27 @@ def _upsert_sites(
             )
             session.add(site)
             stored[record.key] = site
-            counts.add("created", "sites")
-        else:
-            counts.add("updated", "sites")
-        site.name = record.name
-        site.geom = from_shape(Point(record.lon, record.lat), srid=WGS84)  # type: ignore[assignment]
-        site.street = record.street
-        site.house_number = record.house_number
-        site.postcode = record.postcode
-        site.city = record.city
-        site.subdistrict_code = record.subdistrict_code
-        site.source_licence = record.source_licence
         # None means "the source does not say": keep what another source (the catalogue) set.
-        if record.is_anchor is not None:
-            site.is_anchor = record.is_anchor
-        if record.wheelchair is not None:
-            site.wheelchair = record.wheelchair
-        if record.location_approximate is not None:
-            site.location_approximate = record.location_approximate
+        flags = {
+            "is_anchor": record.is_anchor,
+            "wheelchair": record.wheelchair,
+            "location_approximate": record.location_approximate,
+        }
+        changed = _assign(
+            site,
+            {
+                "name": record.name,
+                "street": record.street,
+                "house_number": record.house_number,
+                "postcode": record.postcode,
+                "city": record.city,
+                "subdistrict_code": record.subdistrict_code,
+                "source_licence": record.source_licence,
+            }
+            | {name: value for name, value in flags.items() if value is not None},
+        )
+        changed |= _assign_geometry(site, "geom", Point(record.lon, record.lat))
+        counts.add("created" if created else _outcome(changed), "sites")
         bar.update()
     session.flush()
     return stored
@@ -265,31 +339,37 @@ def _upsert_offers(
             offer = Offer(source_dataset=record.source_dataset, source_id=record.source_id)
             session.add(offer)
             stored[record.key] = offer
-            counts.add("created", "offers")
         else:
             offer = found
-            counts.add("updated", "offers")
-        offer.title = record.title
-        offer.description = record.description
-        offer.category = record.category
-        offer.age_min_months = record.age_min_months
-        offer.age_max_months = record.age_max_months
-        offer.languages = list(record.languages)
-        offer.cost_free = record.cost_free
-        offer.cost_text = record.cost_text
-        offer.registration_required = record.registration_required
-        offer.contact = record.contact
-        offer.capacity = record.capacity
-        offer.status = record.status
-        offer.last_verified = record.last_verified
-        offer.translations = {code: dict(entry) for code, entry in record.translations.items()}
-        offer.is_example = record.is_example
-        offer.site = sites[record.site_key] if record.site_key else None
-        offer.provider = providers[record.provider_name] if record.provider_name else None
-        offer.service_area = (  # type: ignore[assignment]
-            from_shape(record.service_area, srid=WGS84) if record.service_area is not None else None
+        changed = _assign(
+            offer,
+            {
+                "title": record.title,
+                "description": record.description,
+                "category": record.category,
+                "age_min_months": record.age_min_months,
+                "age_max_months": record.age_max_months,
+                "languages": list(record.languages),
+                "cost_free": record.cost_free,
+                "cost_text": record.cost_text,
+                "registration_required": record.registration_required,
+                "contact": record.contact,
+                "capacity": record.capacity,
+                "status": record.status,
+                "last_verified": record.last_verified,
+                "translations": _as_json(record.translations),
+                "is_example": record.is_example,
+            },
         )
+        changed |= _assign_related(
+            offer, "site", sites[record.site_key] if record.site_key else None
+        )
+        changed |= _assign_related(
+            offer, "provider", providers[record.provider_name] if record.provider_name else None
+        )
+        changed |= _assign_geometry(offer, "service_area", record.service_area)
         if offer.id is None or _slots_of(offer) != record.schedule:
+            changed = True
             offer.schedule = [
                 ScheduleSlot(
                     weekday=slot.weekday,
@@ -300,4 +380,5 @@ def _upsert_offers(
                 )
                 for slot in record.schedule
             ]
+        counts.add("created" if found is None else _outcome(changed), "offers")
         bar.update()
