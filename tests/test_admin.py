@@ -214,10 +214,14 @@ def test_export_downloads_both_formats(client, token, db_session):
     rows = list(csv.DictReader(io.StringIO(table.data.decode("utf-8-sig"))))
     assert len(rows) == len(features)
     assert client.get("/admin/export.xlsx").status_code == 404
-    # What was exported imports back unchanged (the exchange format's round trip).
+    # What was exported imports back unchanged (the exchange format's round trip), and the
+    # page says so: nothing written, walking times left as they were.
     offers = count(db_session, Offer)
     again = upload(client, token, "export.csv", table.data)
     assert again.status_code == 200 and "created" not in again.text
+    assert "nothing changed" in again.text and "geändert:" not in again.text
+    assert f"unverändert: {offers} offers" in again.text
+    assert "Gehzeiten waren aktuell." in again.text
     assert count(db_session, Offer) == offers
 
 
