@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from import_support import data_version, nothing_written
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -103,7 +104,8 @@ def test_import_twice_changes_nothing_and_never_duplicates(db_session: Session) 
         len(catalogue_offers(db_session)),
         db_session.scalar(select(func.count()).select_from(Provider)),
     )
-    counts = import_catalogue(db_session)
+    with nothing_written(db_session):
+        counts = import_catalogue(db_session)
     after = (
         len(catalogue_offers(db_session)),
         db_session.scalar(select(func.count()).select_from(Provider)),
@@ -111,6 +113,51 @@ def test_import_twice_changes_nothing_and_never_duplicates(db_session: Session) 
     assert after == before
     assert counts.created == counts.updated == {}
     assert counts.unchanged["offers"] == len(catalogue()["offers"])
+    # Its own site and the open-data school it marks as an anchor.
+    assert counts.unchanged["sites"] == 2
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "updated"),
+    [
+        pytest.param(
+            'title = "Welcome visit for families with a newborn"',
+            'title = "Welcome visit"',
+            {"offers": 1},
+            id="translation",
+        ),
+        pytest.param(
+            'languages = ["de", "tr", "ar", "bg", "ro"]',
+            'languages = ["de", "tr", "ar", "bg"]',
+            {"offers": 1},
+            id="languages",
+        ),
+        pytest.param(
+            '20" }\nis_anchor = true',
+            '20" }\nis_anchor = false',
+            {"sites": 1},
+            id="flag-on-open-data-site",
+        ),
+        pytest.param(
+            'website = "https://www.grundschule-kleinekielstrasse.de/"',
+            'website = "https://example.org/schule"',
+            {"providers": 1},
+            id="provider-website",
+        ),
+    ],
+)
+def test_an_edit_updates_that_record_only(
+    db_session: Session, tmp_path: Path, old: str, new: str, updated: dict[str, int]
+) -> None:
+    source = DEFAULT_CATALOGUE.read_text(encoding="utf-8")
+    assert source.count(old) == 1
+    path = tmp_path / "edited.toml"
+    path.write_text(source.replace(old, new), encoding="utf-8")
+    version = data_version(db_session)
+    counts = import_catalogue(db_session, path)
+    assert counts.created == {}
+    assert counts.updated == updated
+    assert data_version(db_session) != version  # the offer snapshot will be rebuilt
 
 
 BAD_CATALOGUE = """

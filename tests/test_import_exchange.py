@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from import_support import data_version, nothing_written, site_stamps
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from mapservice.importers.exchange import COLUMNS, export_file, import_file
 from mapservice.importers.records import (
+    ImportCounts,
     ImportFailed,
     SlotRecord,
     format_schedule_text,
@@ -23,6 +25,7 @@ from mapservice.importers.records import (
 )
 from mapservice.models import Offer, Provider, Site
 from mapservice.taxonomy import CATEGORY_KEYS
+from mapservice.walking.precompute import refresh_stale_reach
 
 
 def count(db_session: Session, model: type) -> int:
@@ -108,6 +111,117 @@ def test_import_twice_never_duplicates(db_session: Session, tmp_path: Path) -> N
     assert first.updated == second.updated == {}
     assert first.unchanged == second.unchanged
     assert first.unchanged["offers"] == before[0]
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".csv"])
+def test_reimporting_an_export_writes_nothing(
+    db_session: Session, tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / f"all{suffix}"
+    export_file(db_session, path)
+    with nothing_written(db_session):
+        counts = import_file(db_session, path)
+    assert counts.summary().startswith("nothing changed (unchanged ")
+    assert counts.unchanged["offers"] == count(db_session, Offer)
+    assert counts.unchanged["sites"] == count(db_session, Site)
+
+
+def exported_rows(db_session: Session, path: Path) -> list[dict[str, str]]:
+    export_file(db_session, path)
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("offer_id", "column", "value"),
+    [
+        pytest.param("kinderstube", "title", "Kinderstube am Vormittag", id="title"),
+        pytest.param("kinderstube", "capacity", "12", id="capacity"),
+        pytest.param(
+            "sprachfoerderung",
+            "schedule",
+            "tue 14:30-15:30 (2025-08-18..2026-07-03)",
+            id="schedule",
+        ),
+        pytest.param("willkommensbesuch", "languages", "de;tr", id="languages"),
+        pytest.param(
+            "willkommensbesuch",
+            "translations",
+            '{"en": {"title": "Welcome visit"}}',
+            id="translations",
+        ),
+        pytest.param(
+            "willkommensbesuch",
+            "service_area",
+            "MULTIPOLYGON (((7.46 51.52, 7.48 51.52, 7.48 51.53, 7.46 51.53, 7.46 51.52)))",
+            id="service-area",
+        ),
+    ],
+)
+def test_an_edited_row_updates_that_offer_only(
+    db_session: Session, tmp_path: Path, offer_id: str, column: str, value: str
+) -> None:
+    path = tmp_path / "edited.csv"
+    rows = exported_rows(db_session, path)
+    (row,) = [row for row in rows if row["offer_id"] == offer_id]
+    assert row[column] != value
+    row[column] = value
+    write_rows(path, rows)
+    version, stamps = data_version(db_session), site_stamps(db_session)
+
+    counts = import_file(db_session, path)
+    assert counts.created == counts.removed == {}
+    assert counts.updated == {"offers": 1}
+    assert counts.unchanged["offers"] == sum(1 for row in rows if row["offer_id"]) - 1
+    assert counts.summary().startswith("updated 1 offers; unchanged ")
+    assert data_version(db_session) != version  # the offer snapshot will be rebuilt
+    # No site changed, so no walking times need recomputing.
+    assert site_stamps(db_session) == stamps
+    assert refresh_stale_reach(db_session) is None
+
+
+def test_a_moved_site_is_updated_and_its_walking_times_refreshed(
+    db_session: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "moved.csv"
+    rows = exported_rows(db_session, path)
+    key = next(
+        (row["site_dataset"], row["site_id"]) for row in rows if row["offer_id"] == "kinderstube"
+    )
+    for row in rows:
+        if (row["site_dataset"], row["site_id"]) == key:  # every row of the site must agree
+            row["lat"] = repr(float(row["lat"]) + 0.0005)
+    write_rows(path, rows)
+    stamps = site_stamps(db_session)
+
+    counts = import_file(db_session, path)
+    assert counts.created == {}
+    assert counts.updated == {"sites": 1}
+    site = db_session.scalars(
+        select(Site).where(Site.source_dataset == key[0], Site.source_id == key[1])
+    ).one()
+    assert [id_ for id_, stamp in site_stamps(db_session).items() if stamp != stamps[id_]] == [
+        site.id
+    ]
+    refreshed = refresh_stale_reach(db_session)
+    assert refreshed is not None and refreshed.sites == 1
+
+
+def test_counts_summary_reads_naturally() -> None:
+    counts = ImportCounts()
+    assert counts.summary() == "nothing changed"
+    counts.add("unchanged", "sites", 96)
+    counts.add("unchanged", "offers", 94)
+    assert counts.summary() == "nothing changed (unchanged 94 offers, 96 sites)"
+    counts.add("updated", "offers", 2)
+    assert counts.summary() == "updated 2 offers; unchanged 94 offers, 96 sites"
 
 
 HEADER = ",".join(COLUMNS)

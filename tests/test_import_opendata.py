@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from import_support import nothing_written, site_stamps
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -135,12 +136,33 @@ def test_import_twice_changes_nothing_and_never_duplicates(
     db_session: Session, data_dir: Path
 ) -> None:
     before = (count(db_session, Site), count(db_session, Offer), count(db_session, Area))
-    counts = import_opendata(db_session, data_dir)
+    with nothing_written(db_session):
+        counts = import_opendata(db_session, data_dir)
     after = (count(db_session, Site), count(db_session, Offer), count(db_session, Area))
     assert after == before
     assert counts.created == counts.updated == counts.removed == {}
     expected = sum(expected_counts(data_dir, all_city=False).values())
     assert counts.unchanged["sites"] == counts.unchanged["offers"] == expected
+    assert counts.unchanged["areas"] == count(db_session, Area)
+    assert counts.summary().startswith("nothing changed (unchanged ")
+
+
+def test_a_moved_record_updates_its_site_only(
+    db_session: Session, data_dir: Path, tmp_path: Path
+) -> None:
+    records = features(data_dir, "kindergarten.geojson")
+    moved = next(f for f in records if f["properties"]["ubznr"] in INNENSTADT_NORD)
+    lon, lat = moved["geometry"]["coordinates"]
+    moved["geometry"]["coordinates"] = [lon + 0.0005, lat]
+    write_collection(tmp_path / "dortmund-opendata", "kindergarten.geojson", records)
+    stamps = site_stamps(db_session)
+
+    counts = import_opendata(db_session, tmp_path, files=["kindergarten.geojson"])
+    assert counts.updated == {"sites": 1}
+    assert counts.unchanged["offers"] == counts.unchanged["sites"] + 1
+    (site_id,) = [key for key, stamp in site_stamps(db_session).items() if stamp != stamps[key]]
+    site = db_session.get(Site, site_id)
+    assert site is not None and site.name == moved["properties"]["objektname"]
 
 
 def test_all_city(db_session: Session, data_dir: Path) -> None:
