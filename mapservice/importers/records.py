@@ -127,7 +127,12 @@ class ProviderRecord:
 
 @dataclass(frozen=True)
 class SiteRecord:
-    """A site to create or update. Fields that are None are left as they are on update."""
+    """A site to create or update.
+
+    Name, position and address are the source's (None clears a stored value). The flags
+    ``is_anchor``, ``wheelchair`` and ``location_approximate`` are None where the source
+    does not say, and then keep what another source (the catalogue) set.
+    """
 
     source_dataset: str
     source_id: str
