@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -40,6 +40,47 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class EdgeSamples:
+    """Points along every edge, at most ``spacing`` apart, both ends included.
+
+    Edge ``i`` owns the points ``offsets[i]:offsets[i + 1]``. Coordinates are float32
+    relative to ``origin`` (centimetre precision across a 100 km network), 12 bytes per
+    point: the 100,800 edges of 80 m of the benchmark grid at 5 m spacing give 1.7 million
+    points, 21 MB.
+    """
+
+    spacing: float
+    origin: np.ndarray  # (x, y) EPSG:25832, subtracted from ``xy``
+    xy: np.ndarray  # float32 (points, 2)
+    along: np.ndarray  # float32, metres from the edge's source end
+    offsets: np.ndarray  # int64 (edges + 1)
+
+    def of_edges(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Point positions of the given edges and, for each point, its edge."""
+        starts, ends = self.offsets[edges], self.offsets[edges + 1]
+        counts = ends - starts
+        owner = np.repeat(edges, counts)
+        # Consecutive ranges in one vector: each range starts where its predecessor ended.
+        shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+        return np.arange(int(counts.sum())) + shift, owner
+
+
+def sample_edges(geoms: np.ndarray, spacing: float) -> EdgeSamples:
+    """Sample each line (none empty) every ``spacing`` metres or closer, its vertices kept."""
+    coords, owner = shapely.get_coordinates(shapely.segmentize(geoms, spacing), return_index=True)
+    offsets = np.searchsorted(owner, np.arange(len(geoms) + 1))
+    step = np.zeros(len(coords))
+    step[1:] = np.hypot(*(coords[1:] - coords[:-1]).T)
+    step[offsets[:-1]] = 0.0  # each edge starts afresh
+    along = np.cumsum(step)
+    along -= np.repeat(along[offsets[:-1]], np.diff(offsets))
+    origin = coords.min(axis=0)
+    return EdgeSamples(
+        spacing, origin, (coords - origin).astype(np.float32), along.astype(np.float32), offsets
+    )
+
+
+@dataclass(frozen=True)
 class WalkGraph:
     """One imported network: nodes, edges with geometry, and the graph variants."""
 
@@ -53,6 +94,8 @@ class WalkGraph:
     steps: np.ndarray  # bool
     geoms: np.ndarray  # shapely LineStrings, EPSG:25832
     variants: dict[bool, Variant]
+    _samples: dict[float, EdgeSamples] = field(default_factory=dict, repr=False, compare=False)
+    _samples_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def node_index(self, node_ids: np.ndarray | list[int]) -> np.ndarray:
         return np.searchsorted(self.node_ids, np.asarray(node_ids, dtype=np.int64))
@@ -62,6 +105,20 @@ class WalkGraph:
 
     def variant(self, steps: bool) -> Variant:
         return self.variants[steps]
+
+    def samples(self, spacing: float) -> EdgeSamples:
+        """The edges sampled every ``spacing`` metres; computed once per graph and spacing.
+
+        The first call pays for it: about a second and 110 MB in passing for the
+        100,800-edge benchmark grid, a few milliseconds for a town.
+        """
+        found = self._samples.get(spacing)
+        if found is None:
+            with self._samples_lock:
+                found = self._samples.get(spacing)
+                if found is None:
+                    found = self._samples[spacing] = sample_edges(self.geoms, spacing)
+        return found
 
     def distances_from(self, sources: list[int], steps: bool, limit: float) -> np.ndarray:
         """Metres from each source node index to every node (inf beyond ``limit``)."""
