@@ -1,0 +1,191 @@
+"""Isochrone bands as a user sees them, on the real Witten-Stockum network.
+
+The bands are a raster outline of the reached paths; these tests hold it to what the map
+promises: valid RFC 7946 polygons, nested bands, every node reached within the time inside
+its band and every node far from all reached paths outside, circles off the network.
+Reach is computed independently here, with networkx on the stored edges.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from flask.testing import FlaskClient
+from shapely.geometry import shape
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from walking_support import Witten, networkx_graph, witten_fixture  # noqa: F401
+
+from mapservice.walking.graph import sample_edges
+from mapservice.walking.isochrone import _geojson, _rings
+from mapservice.walking.reach import TO_METRIC
+from mapservice.walking.snap import snap_point
+
+HOME = {"lat": 51.4700, "lon": 7.3670}  # a street in Witten-Stockum
+NORDSTADT = {"lat": 51.5253, "lon": 7.4727}  # no network imported there
+MINUTES = [5, 10, 15]
+SPEED_MPS = 5 / 3.6  # adult
+BUFFER_M = 30.0  # WALK_ISOCHRONE_BUFFER_M
+# How far the outline may lie beyond the buffer: the 10 m raster cells, paths snapped to
+# their centres, and simplification.
+SLACK_M = 20.0
+
+
+def isochrone(client: FlaskClient, **params: Any) -> dict[str, Any]:
+    response = client.get("/api/isochrone", query_string=params)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def metric(geometry: Any) -> Any:
+    return shapely.transform(
+        geometry, lambda c: np.column_stack(TO_METRIC.transform(c[:, 0], c[:, 1]))
+    )
+
+
+def bands_of(answer: dict[str, Any]) -> dict[float, Any]:
+    """Band polygons by minutes, in metres (EPSG:25832)."""
+    return {f["properties"]["minutes"]: metric(shape(f["geometry"])) for f in answer["features"]}
+
+
+@pytest.fixture
+def home_answer(client: FlaskClient, witten: Witten) -> dict[str, Any]:
+    return isochrone(client, **HOME, minutes=",".join(map(str, MINUTES)))
+
+
+def test_bands_are_valid_rfc7946_polygons_largest_first(home_answer: dict[str, Any]) -> None:
+    features = home_answer["features"]
+    assert [f["properties"] for f in features] == [
+        {"minutes": m, "estimated": False} for m in sorted(MINUTES, reverse=True)
+    ]
+    for feature in features:
+        geometry = feature["geometry"]
+        assert geometry["type"] in {"Polygon", "MultiPolygon"}
+        area = shape(geometry)
+        assert area.is_valid, shapely.is_valid_reason(area)
+        assert not area.is_empty
+        # Right-hand rule: outer rings counterclockwise, holes clockwise.
+        for part in shapely.get_parts(area):
+            assert part.exterior.is_ccw
+            assert not any(hole.is_ccw for hole in part.interiors)
+        coords = shapely.get_coordinates(area)
+        assert np.array_equal(np.round(coords, 6), coords)
+
+
+def test_bands_nest_and_hold_the_start(home_answer: dict[str, Any]) -> None:
+    bands = bands_of(home_answer)
+    home = metric(shapely.Point(HOME["lon"], HOME["lat"]))
+    for minutes in MINUTES:
+        assert bands[minutes].contains(home)
+    for smaller, larger in itertools.pairwise(MINUTES):
+        assert bands[smaller].area < bands[larger].area
+        # Simplification may move either outline by a few metres, no more.
+        assert bands[smaller].difference(bands[larger].buffer(6.0)).is_empty
+
+
+def test_bands_cover_the_reached_network_and_stop_where_it_does(
+    home_answer: dict[str, Any], db_session: Session, witten: Witten
+) -> None:
+    snap = snap_point(db_session, HOME["lon"], HOME["lat"], steps=True, max_snap_m=300)
+    assert snap is not None
+    graph = networkx_graph(db_session, witten.network_id, steps=True)
+    from_source = nx.single_source_dijkstra_path_length(graph, snap.source)
+    from_target = nx.single_source_dijkstra_path_length(graph, snap.target)
+
+    def walked_m(node: int) -> float:
+        return snap.distance_m + min(
+            from_source.get(node, math.inf) + snap.to_source_m,
+            from_target.get(node, math.inf) + snap.to_target_m,
+        )
+
+    nodes = dict(
+        db_session.execute(
+            text("SELECT id, ST_AsBinary(geom) FROM walk_node WHERE network_id = :id"),
+            {"id": witten.network_id},
+        )
+        .tuples()
+        .all()
+    )
+    edges = db_session.execute(
+        text("SELECT id, source, target, ST_AsBinary(geom) FROM walk_edge WHERE network_id = :id"),
+        {"id": witten.network_id},
+    ).all()
+    ids = np.array(list(nodes))
+    points = shapely.from_wkb(np.array([bytes(wkb) for wkb in nodes.values()], dtype=object))
+    walked = np.array([walked_m(int(node)) for node in ids])
+    home = metric(shapely.Point(HOME["lon"], HOME["lat"]))
+    off_path_but_near = 0
+    for minutes, band in bands_of(home_answer).items():
+        budget = minutes * 60 * SPEED_MPS
+        reached = walked <= budget - 1.0
+        assert reached.sum() > 20
+        assert shapely.contains(band, points[reached]).all(), ids[reached][
+            ~shapely.contains(band, points[reached])
+        ]
+        # Every path a walker can set foot on within the time: those with a reached end,
+        # and the one the start lies on.
+        touched = shapely.from_wkb(
+            np.array(
+                [
+                    bytes(wkb)
+                    for edge_id, source, target, wkb in edges
+                    if edge_id == snap.edge_id or min(walked_m(source), walked_m(target)) <= budget
+                ],
+                dtype=object,
+            )
+        )
+        far = shapely.distance(points, shapely.union_all(touched)) > BUFFER_M + SLACK_M
+        assert shapely.disjoint(band, points[far]).all(), ids[far][
+            ~shapely.disjoint(band, points[far])
+        ]
+        # Among them nodes within a straight walk, which a circle or hull would take in.
+        off_path_but_near += int((far & (shapely.distance(points, home) < budget)).sum())
+    assert off_path_but_near > 50
+
+
+def test_off_the_network_the_bands_are_circles(client: FlaskClient, witten: Witten) -> None:
+    answer = isochrone(client, **NORDSTADT, minutes="5,10")
+    centre = metric(shapely.Point(NORDSTADT["lon"], NORDSTADT["lat"]))
+    assert answer["estimated"] is True
+    for feature in answer["features"]:
+        assert feature["properties"]["estimated"] is True
+        radius = feature["properties"]["minutes"] * 60 * SPEED_MPS / 1.3
+        circle = metric(shape(feature["geometry"]))
+        assert circle.is_valid and len(circle.exterior.coords) == 65
+        assert shapely.distance(centre, shapely.points(circle.exterior.coords)) == (
+            pytest.approx(radius, abs=0.2)
+        )
+
+
+def test_a_polygon_that_needs_repair_comes_out_valid_and_rounded() -> None:
+    # A bow tie: simplifying it leaves the crossing, which GEOS repairs with a new vertex.
+    x, y = TO_METRIC.transform(HOME["lon"], HOME["lat"])
+    bow_tie = shapely.Polygon([(x, y), (x + 90, y + 90), (x + 90, y), (x, y + 90)])
+    geometry = _geojson(_rings(bow_tie), 2.5)
+    area = shape(geometry)
+    assert area.is_valid and area.area > 0
+    coords = shapely.get_coordinates(area)
+    assert np.array_equal(np.round(coords, 6), coords)
+
+
+def test_edge_samples_keep_vertices_and_spacing() -> None:
+    lines = np.array(
+        [
+            shapely.LineString([(0, 0), (10, 0), (10, 3)]),
+            shapely.LineString([(5, 5), (5, 6)]),
+            shapely.LineString([(0, 0), (0, 12)]),
+        ]
+    )
+    samples = sample_edges(lines, 5.0)
+    assert samples.offsets.tolist() == [0, 4, 6, 10]
+    assert samples.along.tolist() == [0, 5, 10, 13, 0, 1, 0, 4, 8, 12]
+    assert (samples.xy + samples.origin).tolist()[:4] == [[0, 0], [5, 0], [10, 0], [10, 3]]
+    index, owner = samples.of_edges(np.array([2, 0]))
+    assert index.tolist() == [6, 7, 8, 9, 0, 1, 2, 3]
+    assert owner.tolist() == [2, 2, 2, 2, 0, 0, 0, 0]
