@@ -266,9 +266,11 @@ def bench_network(
         EnvironBuilder(
             path="/api/isochrone", query_string=f"lat={lat}&lon={lon}", headers=BROWSER_HEADERS
         ).get_environ()
-        for lat, lon, _ in points[:30]
+        for lat, lon, _ in points[:31]
     ]
-    iso = [wsgi_get(app, environ)[0] for environ in iso_environs]
+    # The first isochrone after a graph is loaded samples its edges (cached from then on).
+    figures["isochrone_first_ms"] = wsgi_get(app, iso_environs[0])[0]
+    iso = [wsgi_get(app, environ)[0] for environ in iso_environs[1:]]
     figures["isochrone_p50_ms"] = percentile(iso, 50)
     figures["isochrone_p95_ms"] = percentile(iso, 95)
     # The routing part alone (snap + indexed lookup, one SQL statement), comparable with
@@ -404,6 +406,7 @@ def main() -> None:
         ("  of which snap + lookup SQL p50 (ms)", "lookup_p50_ms", "{:.2f}"),
         ("isochrone 5,10,15 p50 (ms)", "isochrone_p50_ms", "{:.1f}"),
         ("isochrone 5,10,15 p95 (ms)", "isochrone_p95_ms", "{:.1f}"),
+        ("first isochrone after loading the graph (ms)", "isochrone_first_ms", "{:.0f}"),
         ("baseline pgr_drivingDistance p50 (ms)", "pgrouting_p50_ms", "{:.1f}"),
         ("  (pgRouting samples)", "pgrouting_samples", "{:.0f}"),
         ("baseline networkx search p50 (ms)", "networkx_p50_ms", "{:.2f}"),
