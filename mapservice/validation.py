@@ -33,6 +33,9 @@ class BBox:
     east: float
     north: float
 
+    def contains(self, lon: float, lat: float) -> bool:
+        return self.west <= lon <= self.east and self.south <= lat <= self.north
+
 
 def parse_float(args: Mapping[str, str], name: str, *, low: float, high: float) -> float | None:
     raw = args.get(name)

@@ -7,11 +7,12 @@ from pathlib import Path
 import osmium
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from walking_support import Witten, witten_fixture  # noqa: F401
 
 from mapservice.models import WalkEdge, WalkNetwork
+from mapservice.validation import BBox
 from mapservice.walking.osm import read_network, walkable
 from mapservice.walking.store import import_network
 
@@ -187,3 +188,70 @@ def test_import_network_command(app: Flask, witten: Witten, data_dir: Path, tmp_
     with factory() as session:
         names = set(session.scalars(select(WalkNetwork.name)))
     assert "cli-copy" in names and "cli-broken" not in names
+
+
+# The western half of Witten-Stockum (the extract spans lon 7.3435-7.3814).
+WEST_HALF = BBox(7.3435, 51.460, 7.362, 51.489)
+
+
+def test_a_bounding_box_keeps_the_ways_that_reach_into_it_whole(data_dir: Path) -> None:
+    whole = read_network(data_dir / EXTRACT)
+    west = read_network(data_dir / EXTRACT, within=WEST_HALF)
+    kept = {segment.osm_way_id for segment in west.segments}
+    assert 0 < len(kept) < len({segment.osm_way_id for segment in whole.segments})
+    lonlat = osmium.FileProcessor(str(data_dir / EXTRACT), osmium.osm.NODE | osmium.osm.WAY)
+    nodes_of: dict[int, list[tuple[float, float]]] = {}
+    for way in lonlat.with_locations():
+        if isinstance(way, osmium.osm.Way) and "highway" in dict(way.tags):
+            nodes_of[way.id] = [(n.location.lon, n.location.lat) for n in way.nodes]
+    for way_id in kept:
+        assert any(WEST_HALF.contains(lon, lat) for lon, lat in nodes_of[way_id])
+    # Every walkable way with a node in the box is there, and with all its pieces: a way
+    # crossing the box's edge is not cut at it.
+    reaching_in = {
+        segment.osm_way_id
+        for segment in whole.segments
+        if any(WEST_HALF.contains(lon, lat) for lon, lat in nodes_of[segment.osm_way_id])
+    }
+    assert kept == reaching_in
+    crossing = [
+        way_id
+        for way_id in kept
+        if not all(WEST_HALF.contains(lon, lat) for lon, lat in nodes_of[way_id])
+    ]
+    assert crossing
+    for way_id in crossing:
+        pieces = [s for s in west.segments if s.osm_way_id == way_id]
+        assert sum(len(s.coords) - 1 for s in pieces) == len(nodes_of[way_id]) - 1
+
+
+def test_a_bounding_box_without_ways_is_refused(data_dir: Path) -> None:
+    with pytest.raises(ValueError, match="no walkable way inside the bounding box"):
+        read_network(data_dir / EXTRACT, within=BBox(7.46, 51.51, 7.49, 51.53))
+
+
+def test_import_network_command_with_a_bounding_box(
+    app: Flask, witten: Witten, data_dir: Path
+) -> None:
+    runner = app.test_cli_runner()
+    bad = runner.invoke(
+        args=["import-network", str(data_dir / EXTRACT), "--name", "cli-bad", "--bbox", "7.3,51"]
+    )
+    assert bad.exit_code == 2
+    assert "--bbox" in bad.output and "west,south,east,north" in bad.output
+    box = f"{WEST_HALF.west},{WEST_HALF.south},{WEST_HALF.east},{WEST_HALF.north}"
+    result = runner.invoke(
+        args=["import-network", str(data_dir / EXTRACT), "--name", "cli-west", "--bbox", box]
+    )
+    assert result.exit_code == 0, result.output
+    factory = app.extensions["mapservice.sessionmaker"]
+    with factory() as session:
+        edges = dict(
+            session.execute(
+                select(WalkNetwork.name, func.count(WalkEdge.id))
+                .join(WalkEdge, WalkEdge.network_id == WalkNetwork.id)
+                .group_by(WalkNetwork.name)
+            ).all()
+        )
+    assert 0 < edges["cli-west"] < edges["witten-stockum"]
+    assert "cli-bad" not in edges

@@ -1,6 +1,6 @@
 """CLI commands of the walking engine.
 
-``mapservice import-network FILE.osm.pbf [--name NAME]``
+``mapservice import-network FILE.osm.pbf [--name NAME] [--bbox W,S,E,N]``
     Import (or atomically replace) a walking network, then refresh the reach times.
 ``mapservice refresh-reach [--stale-only]``
     Recompute the reach times after sites, profiles or WALK_MAX_MINUTES changed.
@@ -15,6 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from mapservice import db
+from mapservice.validation import ParameterError, parse_bbox
 from mapservice.walking.precompute import refresh_reach, refresh_stale_reach
 from mapservice.walking.profiles import settings_from_config
 from mapservice.walking.store import import_network
@@ -23,13 +24,22 @@ from mapservice.walking.store import import_network
 @click.command("import-network")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name", help="Network name (default: from the file name). Same name replaces.")
+@click.option(
+    "--bbox",
+    metavar="W,S,E,N",
+    help="Only ways with a node in this box (WGS84 degrees), e.g. a city out of a region.",
+)
 @with_appcontext
-def import_network_command(file: Path, name: str | None) -> None:
+def import_network_command(file: Path, name: str | None, bbox: str | None) -> None:
     """Import the walkable ways of an OpenStreetMap extract (.osm.pbf)."""
     settings = settings_from_config(current_app.config)
     try:
+        within = parse_bbox({"bbox": bbox or ""})
+    except ParameterError as error:
+        raise click.BadParameter(error.message, param_hint="--bbox") from error
+    try:
         with db.session_scope() as session:
-            summary = import_network(session, file, name, settings, progress=True)
+            summary = import_network(session, file, name, settings, within=within, progress=True)
     except (ValueError, RuntimeError) as error:
         raise click.ClickException(f"{file.name}: {error}; nothing was changed") from error
     click.echo(f"Imported {summary}.")

@@ -17,6 +17,9 @@ explicitly allows walking), ways under construction or only proposed.
 Ways are split at junctions (nodes shared by two ways, or used twice by one) and at their
 ends; lengths are measured in EPSG:25832. ``oneway`` rules for vehicles do not bind
 pedestrians, so the network is undirected.
+
+A bounding box keeps only the ways with a node inside it (whole, so that paths do not end
+at its edge): a city out of a regional extract, without holding the region's ways in memory.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pyproj import Transformer
 from tqdm import tqdm
 
 from mapservice.models import METRIC_SRID, WGS84
+from mapservice.validation import BBox
 
 FOOT_PATHS = {"footway", "path", "pedestrian", "steps", "living_street", "track", "corridor"}
 STREETS = {"residential", "service", "unclassified", "road"}
@@ -110,10 +114,13 @@ class _Way:
     tags: dict[str, str]
 
 
-def read_network(path: str | Path, *, progress: bool = False) -> RawNetwork:
+def read_network(
+    path: str | Path, *, within: BBox | None = None, progress: bool = False
+) -> RawNetwork:
     """Read the walkable ways of an ``.osm.pbf`` (or ``.osm``) extract.
 
-    Raises ``ValueError`` when the file holds no walkable way.
+    ``within``: keep only the ways with a node inside this box.
+    Raises ``ValueError`` when the file holds no walkable way (in the box).
     """
     path = Path(path)
     if not path.is_file():
@@ -130,22 +137,27 @@ def read_network(path: str | Path, *, progress: bool = False) -> RawNetwork:
     for way in processor:
         assert isinstance(way, osmium.osm.Way)
         bar.update()
+        # Located nodes only: a node may be missing from the extract (cut at its border).
+        located = [(node.ref, node.location) for node in way.nodes if node.location.valid()]
+        if within is not None and not any(
+            within.contains(location.lon, location.lat) for _, location in located
+        ):
+            continue
         tags = {tag.k: tag.v for tag in way.tags}
         if not walkable(tags):
             continue
         refs = []
-        for node in way.nodes:
-            if not node.location.valid():
-                continue  # a node missing from the extract (cut at its border)
-            lonlat[node.ref] = (node.location.lon, node.location.lat)
-            refs.append(node.ref)
+        for ref, location in located:
+            lonlat[ref] = (location.lon, location.lat)
+            refs.append(ref)
         # Drop immediate repeats (duplicate nodes) that would give zero-length pieces.
         refs = [ref for i, ref in enumerate(refs) if i == 0 or ref != refs[i - 1]]
         if len(refs) >= 2:
             ways.append(_Way(way.id, tuple(refs), tags))
     bar.close()
     if not ways:
-        raise ValueError(f"{path.name} holds no walkable way")
+        where = "" if within is None else " inside the bounding box"
+        raise ValueError(f"{path.name} holds no walkable way{where}")
     ids = np.fromiter(lonlat.keys(), dtype=np.int64, count=len(lonlat))
     coords = np.array(list(lonlat.values()), dtype=float)
     x, y = TO_METRIC.transform(coords[:, 0], coords[:, 1])

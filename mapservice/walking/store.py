@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from mapservice.models import METRIC_SRID, WalkNetwork
+from mapservice.validation import BBox
 from mapservice.walking.graph import load_graph
 from mapservice.walking.osm import RawNetwork, read_network
 from mapservice.walking.precompute import RefreshSummary, raw_connection, refresh_reach
@@ -156,17 +157,19 @@ def import_network(
     name: str | None = None,
     settings: WalkSettings | None = None,
     *,
+    within: BBox | None = None,
     progress: bool = False,
     refresh: bool = True,
 ) -> ImportSummary:
-    """Read an OSM extract, replace the network ``name`` with it and refresh the reach times.
+    """Read an OSM extract (the ways with a node ``within`` the box, if given), replace the
+    network ``name`` with it and refresh the reach times.
 
     Everything happens in the session's transaction, so a failed import changes nothing
     and readers see the old network until the commit.
     """
     path = Path(path)
     name = name or network_name(path)
-    raw = read_network(path, progress=progress)
+    raw = read_network(path, within=within, progress=progress)
     network, nodes, edges, km = store_network(session, raw, name, str(path), progress=progress)
     reach = refresh_reach(session, settings, progress=progress) if refresh else None
     return ImportSummary(name, network.id, nodes, edges, km, reach)
