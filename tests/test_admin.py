@@ -191,7 +191,7 @@ def test_malformed_import_shows_every_row_error_and_writes_nothing(client, token
 def test_import_writes_counts_and_refreshes_walking_times(client, token, db_session):
     answer = upload(client, token, "neu.csv", csv_file([NEW_SITE]))
     assert answer.status_code == 200, answer.text
-    assert "neu: 1 offers" in answer.text and "neu: 1 sites" in answer.text
+    assert "Angebote neu: 1" in answer.text and "Orte neu: 1" in answer.text
     assert "Gehzeiten neu berechnet" in answer.text
     offers = client.get("/api/offers").json["features"]
     made = next(f for f in offers if f["properties"]["title"] == "Krabbelgruppe Admintest")
@@ -219,8 +219,9 @@ def test_export_downloads_both_formats(client, token, db_session):
     offers = count(db_session, Offer)
     again = upload(client, token, "export.csv", table.data)
     assert again.status_code == 200 and "created" not in again.text
-    assert "nothing changed" in again.text and "geändert:" not in again.text
-    assert f"unverändert: {offers} offers" in again.text
+    assert "export.csv importiert: nichts geändert." in again.text
+    assert " geändert:" not in again.text
+    assert f"Angebote unverändert: {offers}" in again.text
     assert "Gehzeiten waren aktuell." in again.text
     assert count(db_session, Offer) == offers
 
