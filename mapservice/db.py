@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import psycopg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
@@ -111,18 +110,6 @@ def read_only(work: Callable[[Session], T]) -> T:
             raise
     with factory() as session:
         return work(session)
-
-
-def driver_connection(session: Session) -> psycopg.Connection[Any]:
-    """The psycopg connection under ``session``'s, in the session's transaction.
-
-    For the hottest statements only: run there as prepared statements they skip
-    SQLAlchemy's statement and result handling.
-    """
-    found = session.connection().connection.driver_connection
-    if not isinstance(found, psycopg.Connection):
-        raise TypeError(f"expected a psycopg connection, got {type(found).__name__}")
-    return found
 
 
 @contextmanager

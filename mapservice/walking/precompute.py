@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import psycopg
 from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import dijkstra
 from sqlalchemy import bindparam, text
@@ -45,9 +46,16 @@ class RefreshSummary:
         )
 
 
-def raw_connection(session: Session) -> Any:
-    """The psycopg connection under the session's transaction (for COPY)."""
-    return session.connection().connection.driver_connection
+def driver_connection(session: Session) -> psycopg.Connection[Any]:
+    """The psycopg connection under ``session``'s, in the session's transaction.
+
+    For COPY, and for the hottest statements: run there as prepared statements they skip
+    SQLAlchemy's statement and result handling.
+    """
+    found = session.connection().connection.driver_connection
+    if not isinstance(found, psycopg.Connection):
+        raise TypeError(f"expected a psycopg connection, got {type(found).__name__}")
+    return found
 
 
 def refresh_reach(
@@ -80,7 +88,7 @@ def refresh_reach(
     if not site_ids:
         return summary
     snap_rows: list[tuple[Any, ...]] = []
-    connection = raw_connection(session)
+    connection = driver_connection(session)
     for steps in (True, False):
         profiles = [p for p in settings.profiles.values() if p.steps == steps]
         if not profiles:

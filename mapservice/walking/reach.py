@@ -18,12 +18,12 @@ from pyproj import Transformer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from mapservice.db import driver_connection
 from mapservice.models import METRIC_SRID, WGS84, Offer
 from mapservice.offer_snapshot import answers as snapshot_answers
 from mapservice.offer_snapshot import offer_snapshot
 from mapservice.queries import OfferFilter, offer_conditions, offer_feature
 from mapservice.validation import ParameterError
+from mapservice.walking.precompute import driver_connection
 from mapservice.walking.profiles import WalkProfile, WalkSettings
 from mapservice.walking.snap import Snap, distance_to_network, snap_point
 

@@ -15,7 +15,7 @@ from mapservice.models import METRIC_SRID, WalkNetwork
 from mapservice.validation import BBox
 from mapservice.walking.graph import load_graph
 from mapservice.walking.osm import RawNetwork, read_network
-from mapservice.walking.precompute import RefreshSummary, raw_connection, refresh_reach
+from mapservice.walking.precompute import RefreshSummary, driver_connection, refresh_reach
 from mapservice.walking.profiles import WalkSettings
 
 
@@ -79,7 +79,7 @@ def store_network(
         hex=True,
         include_srid=True,
     )
-    connection = raw_connection(session)
+    connection = driver_connection(session)
     with connection.cursor() as cursor:
         with cursor.copy("COPY walk_node (id, network_id, osm_id, geom) FROM STDIN") as copy:
             for row in tqdm(
