@@ -153,15 +153,6 @@ def _as_json(value: Mapping[str, Any]) -> Any:
     return json.loads(json.dumps(value, default=dict))
 
 
-def _assign_related(row: object, name: str, target: object | None) -> bool:
-    """Point a many-to-one relationship at ``target`` unless it does already (the same
-    object: sites and providers are loaded once per import, so identity is enough)."""
-    if getattr(row, name) is target:
-        return False
-    setattr(row, name, target)
-    return True
-
-
 def _outcome(changed: bool) -> str:
     return "updated" if changed else "unchanged"
 
@@ -359,13 +350,10 @@ def _upsert_offers(
                 "last_verified": record.last_verified,
                 "translations": _as_json(record.translations),
                 "is_example": record.is_example,
+                # Models compare by identity, and each site and provider is loaded once.
+                "site": sites[record.site_key] if record.site_key else None,
+                "provider": providers[record.provider_name] if record.provider_name else None,
             },
-        )
-        changed |= _assign_related(
-            offer, "site", sites[record.site_key] if record.site_key else None
-        )
-        changed |= _assign_related(
-            offer, "provider", providers[record.provider_name] if record.provider_name else None
         )
         changed |= _assign_geometry(offer, "service_area", record.service_area)
         if offer.id is None or _slots_of(offer) != record.schedule:
