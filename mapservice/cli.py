@@ -57,7 +57,10 @@ def serve_command(host: str, port: int, threads: int) -> None:
     db.migrate(db.get_engine())
     with db.session_scope() as session:
         summary = load_default_data_if_empty(
-            session, app.config["DATA_DIR"], walk_settings=settings_from_config(app.config)
+            session,
+            app.config["DATA_DIR"],
+            walk_settings=settings_from_config(app.config),
+            all_city=bool(app.config["ALL_CITY"]),
         )
     if summary:
         click.echo(summary)

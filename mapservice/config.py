@@ -14,6 +14,9 @@ class Defaults:
     DATABASE_NAME = "mapservice"
     # Public data from the city and OpenStreetMap; not copied into the project.
     DATA_DIR = str(PROJECT_ROOT.parent / "shared" / "data")
+    # The bundled data covers Innenstadt-Nord (open data, and the walking network with a 2 km
+    # margin); True loads all of Dortmund instead (MAPSERVICE_ALL_CITY=true).
+    ALL_CITY = False
     # Tiles are the only third-party request a page makes, and only if set (privacy by default),
     # e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png" with the attribution below.
     TILE_URL = ""

@@ -120,17 +120,24 @@ def export_command(file: Path, fmt: str | None) -> None:
 
 
 @click.command("load-default-data")
+@click.option(
+    "--all-city",
+    is_flag=True,
+    help="All of Dortmund (open data and walking network), not only Innenstadt-Nord; "
+    "default: the ALL_CITY setting.",
+)
 @with_appcontext
 @_reports_row_errors
-def load_default_data_command() -> None:
-    """Load the bundled data: Innenstadt-Nord open data, sub-districts, quarter, catalogue,
-    and the Witten-Stockum walking network."""
+def load_default_data_command(all_city: bool) -> None:
+    """Load the bundled data: open data of Innenstadt-Nord, sub-districts, quarter, catalogue,
+    the Dortmund walking network around them and the Witten-Stockum network."""
     with session_scope() as session:
         summary = load_default_data(
             session,
             current_app.config["DATA_DIR"],
             progress=_progress(),
             walk_settings=settings_from_config(current_app.config),
+            all_city=all_city or bool(current_app.config["ALL_CITY"]),
         )
     click.echo(summary)
 

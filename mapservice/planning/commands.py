@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from mapservice.auth import AccountError, create_user
 from mapservice.db import session_scope
 from mapservice.models import USER_ROLES
+from mapservice.planning import compare
 from mapservice.planning.demand import CensusFormatError, import_census_csv
 from mapservice.planning.report import indicator_rows
 from mapservice.planning.service import coverage_result, planning_base
@@ -58,10 +59,23 @@ def import_census_command(csv_file: Path, dataset: str) -> None:
 @click.command("coverage")
 @click.option("--area", default="quarter", show_default=True)
 @click.option("--profile", default="adult", show_default=True)
+@click.option(
+    "--compare-estimate",
+    is_flag=True,
+    help="Also compute the straight-line estimate and show what routing changes.",
+)
 @with_appcontext
-def coverage_command(area: str, profile: str) -> None:
+def coverage_command(area: str, profile: str, compare_estimate: bool) -> None:
     """Print the share of children within 5/10/15 minutes per phase and category."""
     settings = settings_from_config(current_app.config)
+    if compare_estimate:
+        try:
+            with session_scope() as session:
+                comparison = compare.compare_estimate(session, area, settings, profile)
+        except ParameterError as error:
+            raise click.ClickException(str(error)) from None
+        _print_comparison(comparison)
+        return
     try:
         with session_scope() as session:
             result = coverage_result(planning_base(session, area, settings, profile))
@@ -81,6 +95,28 @@ def coverage_command(area: str, profile: str) -> None:
         click.echo(
             f"{row['phase']:5}  {row['category']:22} {row['children']:8.0f}  {shares}"
             f"  {row['estimated_share'] * 100:3.0f}%"
+        )
+
+
+def _print_comparison(comparison: compare.Comparison) -> None:
+    click.echo(
+        f"{comparison.area_name}: {comparison.cells} cells, {comparison.routed_cells} on a "
+        f"walking network; {comparison.changed_cells} cells whose nearest offer (of any phase "
+        f"and category) is more than {compare.CHANGE_MIN:g} minutes nearer or farther when routed"
+    )
+    click.echo(
+        "phase  category               children   estimated ≤5/10/15 min    "
+        "routed ≤5/10/15 min  cells >5 min"
+    )
+
+    def shares(values: tuple[float | None, ...]) -> str:
+        return " ".join("   –  " if v is None else f"{v * 100:5.1f}%" for v in values)
+
+    for row in comparison.combos:
+        click.echo(
+            f"{row.phase:5}  {row.category:22} {row.children:8.0f}   "
+            f"{shares(row.estimated_shares)}   {shares(row.routed_shares)}  "
+            f"{row.changed_cells:6d}"
         )
 
 

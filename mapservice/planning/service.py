@@ -337,9 +337,18 @@ def _service_area_pairs(
 
 
 def build_base(
-    session: Session, area_key: str, settings: WalkSettings, profile_key: str
+    session: Session,
+    area_key: str,
+    settings: WalkSettings,
+    profile_key: str,
+    *,
+    routed: bool = True,
 ) -> PlanningBase:
-    """Grid, demand, offers and walking times of an area (uncached; see :func:`planning_base`)."""
+    """Grid, demand, offers and walking times of an area (uncached; see :func:`planning_base`).
+
+    ``routed=False`` ignores the walking networks: every time is the straight-line estimate
+    (to show planners what the routing changes, see :mod:`mapservice.planning.compare`).
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if profile_key not in settings.profiles:
@@ -363,7 +372,7 @@ def build_base(
         )
     timings["grid_demand_s"] = time.perf_counter() - started
     radius = settings.max_seconds * profile.speed_mps
-    networks = _networks(session, area, radius, profile.steps)
+    networks = _networks(session, area, radius, profile.steps) if routed else []
     router = Router(
         networks,
         profile.speed_mps,

@@ -1,18 +1,25 @@
-"""The bundled walking network: Witten-Stockum with its day-care centres and primary school.
+"""The bundled walking networks.
 
-No OpenStreetMap extract of Dortmund-Nordstadt is available offline; the real, complete
-network of Witten-Stockum (the town bordering Dortmund to the south-west) shows routed
-walking out of the box, as a second area next to the quarter.
+* **Dortmund**: the walkable network of the city reconstructed from OpenStreetMap vector
+  tiles (``osm/dortmund-walk-2021.osm.pbf``, see the data's PROVENANCE.md for its limits),
+  cut to an area the caller chooses (by default Innenstadt-Nord with a margin, so that the
+  quarter's family and outreach views never meet the network's edge).
+* **Witten-Stockum**: a real, complete OpenStreetMap extract of the town bordering Dortmund
+  to the south-west, with its day-care centres and primary school as places.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mapservice.importers.records import Batch, OfferRecord, SiteRecord
 from mapservice.importers.store import write_batch
+from mapservice.models import WalkNetwork
 from mapservice.taxonomy import MAX_AGE_MONTHS, categories
 from mapservice.walking.osm import Place, read_places
 from mapservice.walking.precompute import refresh_reach
@@ -21,6 +28,8 @@ from mapservice.walking.store import import_network
 
 DEFAULT_EXTRACT = Path("osm") / "Witten_Stockum.pbf"
 DEFAULT_NETWORK = "witten-stockum"
+DORTMUND_EXTRACT = Path("osm") / "dortmund-walk-2021.osm.pbf"
+DORTMUND_NETWORK = "dortmund"
 SOURCE_DATASET = "osm:witten-stockum"
 OSM_LICENCE = "ODbL 1.0, © OpenStreetMap contributors"
 WHEELCHAIR = {"yes": "yes", "limited": "limited", "no": "no"}
@@ -104,17 +113,48 @@ def place_records(places: list[Place]) -> Batch:
 
 
 def load_default_network(
-    session: Session, data_dir: str | Path, settings: WalkSettings | None = None
+    session: Session,
+    data_dir: str | Path,
+    settings: WalkSettings | None = None,
+    *,
+    dortmund_area: BaseGeometry | None = None,
+    progress: bool = False,
 ) -> str:
-    """Import Witten-Stockum's network and places, precompute reach for all sites.
+    """Import the Dortmund network (the ways reaching into ``dortmund_area``, WGS84; the
+    whole file when None) and Witten-Stockum's network and places, then precompute reach
+    for all sites.
 
-    Idempotent: a second run replaces the network and updates the places. Call it after
-    the other default data, so that their sites get reach times too. Returns a summary.
+    Witten-Stockum is left out of the Dortmund area (the Dortmund file's margin covers it),
+    so that no street is there twice. Idempotent: a second run replaces the networks and
+    updates the places. Call it after the other default data, so that their sites get reach
+    times too. Returns a summary.
     """
-    path = Path(data_dir) / DEFAULT_EXTRACT
-    places = read_places(path, frozenset({"kindergarten", "school"}))
+    witten_path = Path(data_dir) / DEFAULT_EXTRACT
+    places = read_places(witten_path, frozenset({"kindergarten", "school"}))
     counts = write_batch(session, place_records(places), label="places")
-    summary = import_network(session, path, DEFAULT_NETWORK, settings, refresh=False)
-    reach = refresh_reach(session, settings)
-    summary.reach = reach
-    return f"{summary} (places from the extract: {counts.summary()})"
+    witten = import_network(
+        session, witten_path, DEFAULT_NETWORK, settings, refresh=False, progress=progress
+    )
+    area = _without_network(session, dortmund_area, witten.network_id)
+    dortmund = import_network(
+        session,
+        Path(data_dir) / DORTMUND_EXTRACT,
+        DORTMUND_NETWORK,
+        settings,
+        within=area,
+        refresh=False,
+        progress=progress,
+    )
+    reach = refresh_reach(session, settings, progress=progress)
+    return f"{dortmund}; {witten} (places from the extract: {counts.summary()}); {reach}"
+
+
+def _without_network(session: Session, area: BaseGeometry | None, network_id: int) -> BaseGeometry:
+    """``area`` (everywhere when None) less the extent of the network ``network_id``."""
+    extent = session.scalar(
+        select(func.ST_AsBinary(WalkNetwork.extent)).where(WalkNetwork.id == network_id)
+    )
+    everywhere = shapely.box(-180, -90, 180, 90) if area is None else area
+    if extent is None:
+        return everywhere
+    return everywhere.difference(shapely.from_wkb(bytes(extent)))

@@ -18,8 +18,9 @@ Ways are split at junctions (nodes shared by two ways, or used twice by one) and
 ends; lengths are measured in EPSG:25832. ``oneway`` rules for vehicles do not bind
 pedestrians, so the network is undirected.
 
-A bounding box keeps only the ways with a node inside it (whole, so that paths do not end
-at its edge): a city out of a regional extract, without holding the region's ways in memory.
+A bounding box, or an area (a polygon, e.g. a district with a margin), keeps only the ways
+with a node inside it (whole, so that paths do not end at its edge): a city or a district
+out of a larger extract, without holding the rest's ways in memory.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 import osmium
 import shapely
 from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 from tqdm import tqdm
 
 from mapservice.models import METRIC_SRID, WGS84
@@ -115,16 +117,25 @@ class _Way:
 
 
 def read_network(
-    path: str | Path, *, within: BBox | None = None, progress: bool = False
+    path: str | Path,
+    *,
+    within: BBox | BaseGeometry | None = None,
+    progress: bool = False,
 ) -> RawNetwork:
     """Read the walkable ways of an ``.osm.pbf`` (or ``.osm``) extract.
 
-    ``within``: keep only the ways with a node inside this box.
-    Raises ``ValueError`` when the file holds no walkable way (in the box).
+    ``within``: keep only the ways with a node inside this box or area (WGS84).
+    Raises ``ValueError`` when the file holds no walkable way (in the box or area).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such OSM file: {path}")
+    area = within if isinstance(within, BaseGeometry) else None
+    box = within if isinstance(within, BBox) else None
+    if area is not None:
+        # The box around the area filters cheaply while reading; the area itself after.
+        west, south, east, north = (float(value) for value in area.bounds)
+        box = BBox(west, south, east, north)
     ways: list[_Way] = []
     lonlat: dict[int, tuple[float, float]] = {}
     processor = (
@@ -139,8 +150,8 @@ def read_network(
         bar.update()
         # Located nodes only: a node may be missing from the extract (cut at its border).
         located = [(node.ref, node.location) for node in way.nodes if node.location.valid()]
-        if within is not None and not any(
-            within.contains(location.lon, location.lat) for _, location in located
+        if box is not None and not any(
+            box.contains(location.lon, location.lat) for _, location in located
         ):
             continue
         tags = {tag.k: tag.v for tag in way.tags}
@@ -155,6 +166,8 @@ def read_network(
         if len(refs) >= 2:
             ways.append(_Way(way.id, tuple(refs), tags))
     bar.close()
+    if area is not None:
+        ways = _ways_reaching(ways, lonlat, area)
     if not ways:
         where = "" if within is None else " inside the bounding box"
         raise ValueError(f"{path.name} holds no walkable way{where}")
@@ -168,6 +181,21 @@ def read_network(
     used = {s.source for s in network.segments} | {s.target for s in network.segments}
     network.node_xy = {node: node_xy[node] for node in used}
     return network
+
+
+def _ways_reaching(
+    ways: list[_Way], lonlat: dict[int, tuple[float, float]], area: BaseGeometry
+) -> list[_Way]:
+    """The ways with at least one node inside ``area`` (one vectorised test for all nodes)."""
+    if not ways:
+        return ways
+    refs = np.fromiter((ref for way in ways for ref in way.refs), dtype=np.int64)
+    coords = np.array([lonlat[int(ref)] for ref in refs], dtype=float)
+    shapely.prepare(area)
+    inside = shapely.contains_xy(area, coords[:, 0], coords[:, 1])
+    starts = np.cumsum([0] + [len(way.refs) for way in ways[:-1]])
+    reaching = np.maximum.reduceat(inside, starts)
+    return [way for way, keep in zip(ways, reaching, strict=True) if keep]
 
 
 def _split(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
@@ -135,17 +136,13 @@ def finish_network(session: Session, network_id: int) -> None:
         {"id": network_id},
     )
     graph = load_graph(session, network_id)
-    session.execute(
-        text(
-            "UPDATE walk_edge SET usable_steps = NOT (id = ANY(:bad_steps)), "
-            "usable_nosteps = NOT (id = ANY(:bad_nosteps)) WHERE network_id = :id"
-        ),
-        {
-            "id": network_id,
-            "bad_steps": graph.edge_ids[~graph.variant(True).usable_edge].tolist(),
-            "bad_nosteps": graph.edge_ids[~graph.variant(False).usable_edge].tolist(),
-        },
-    )
+    # Rows are written usable (the column default); only the few unusable ones are updated,
+    # by primary key (a NOT (id = ANY(...)) over every edge compares each with every id).
+    for column, steps in (("usable_steps", True), ("usable_nosteps", False)):
+        session.execute(
+            text(f"UPDATE walk_edge SET {column} = false WHERE id = ANY(:bad)"),
+            {"bad": graph.edge_ids[~graph.variant(steps).usable_edge].tolist()},
+        )
     session.execute(text("ANALYZE walk_edge"))
     session.execute(text("ANALYZE walk_node"))
     session.expire_all()
@@ -157,11 +154,11 @@ def import_network(
     name: str | None = None,
     settings: WalkSettings | None = None,
     *,
-    within: BBox | None = None,
+    within: BBox | BaseGeometry | None = None,
     progress: bool = False,
     refresh: bool = True,
 ) -> ImportSummary:
-    """Read an OSM extract (the ways with a node ``within`` the box, if given), replace the
+    """Read an OSM extract (the ways with a node ``within`` the box or area, if given), replace the
     network ``name`` with it and refresh the reach times.
 
     Everything happens in the session's transaction, so a failed import changes nothing
