@@ -3,8 +3,10 @@
     .venv/bin/python bench/walking.py [--sites 300] [--grid 225] [--requests 300]
 
 It uses its own database (``mapservice_bench``, recreated) on the private cluster, imports
-the Witten-Stockum extract and builds a synthetic city grid (225 x 225 nodes, 100,800
-edges) directly in the database, then measures:
+the Witten-Stockum extract and the Dortmund network around Innenstadt-Nord (as the default
+data does, with the open data's sites; requests start in the Nordstadt) and builds a
+synthetic city grid (225 x 225 nodes, 100,800 edges) directly in the database, then
+measures:
 
 * reach-query latency p50/p95 and requests per second through the WSGI app: the app called
   the way a WSGI server calls it, with the request's environ built beforehand, so the
@@ -18,7 +20,8 @@ edges) directly in the database, then measures:
   precomputation).
 
 Targets (issue 3): reach p50 <= 5 ms on Witten and >= 20x faster than per-request
-pgRouting; isochrone <= 50 ms; precompute for 100,000 edges <= 30 s. The whole reach request
+pgRouting; isochrone <= 50 ms; precompute for 100,000 edges <= 30 s. The same reach and
+isochrone targets are checked on the Dortmund network (issue 9). The whole reach request
 (parsing, snap + lookup, offers, JSON) is compared with the pgRouting query alone, which
 favours the baseline.
 """
@@ -56,6 +59,8 @@ from synthetic import add_site, build_grid_network
 from mapservice import create_app
 from mapservice.config import Defaults
 from mapservice.db import make_engine, migrate
+from mapservice.importers.default_data import network_area
+from mapservice.importers.opendata import import_opendata
 from mapservice.pgcluster import local_cluster
 from mapservice.walking.default_network import load_default_network
 from mapservice.walking.graph import get_graph, network_versions
@@ -65,7 +70,10 @@ from mapservice.walking.reach import site_times
 from mapservice.walking.store import import_network
 
 TO_WGS84 = Transformer.from_crs(25832, 4326, always_xy=True)
-GRID_ORIGIN = (395_000.0, 5_700_000.0)  # EPSG:25832, north of the Ruhr: clear of Witten
+# EPSG:25832, in the Sauerland: clear of Witten and of Dortmund's network.
+GRID_ORIGIN = (395_000.0, 5_640_000.0)
+# Where the Dortmund requests start: the Nordstadt (Innenstadt-Nord), west, south, east, north.
+NORDSTADT_BOX = (7.445, 51.515, 7.505, 51.535)
 SPACING = 80.0  # metres between grid junctions
 ROUNDS = 5  # reach requests and the pgRouting baseline take turns this many times
 
@@ -179,9 +187,25 @@ def build_grid(session: Session, n: int, sites: int, rng: random.Random) -> int:
     return int(network_id)
 
 
-def random_points(session: Session, graph, count: int, rng: random.Random) -> list:
-    """(lat, lon, start node) of points on random usable edges of a network."""
+def random_points(
+    session: Session,
+    graph,
+    count: int,
+    rng: random.Random,
+    box: tuple[float, float, float, float] | None = None,
+) -> list:
+    """(lat, lon, start node) of points on random usable edges of a network (in ``box``,
+    west, south, east, north, if given)."""
     usable = graph.edge_ids[graph.variant(False).usable_edge]
+    if box is not None:
+        inside = session.scalars(
+            text(
+                "SELECT id FROM walk_edge WHERE network_id = :n AND ST_Intersects(geom, "
+                "ST_Transform(ST_MakeEnvelope(:w, :s, :e, :no, 4326), 25832))"
+            ),
+            {"n": graph.network_id, "w": box[0], "s": box[1], "e": box[2], "no": box[3]},
+        ).all()
+        usable = np.intersect1d(usable, np.array(inside, dtype=np.int64))
     picks = [int(e) for e in rng.sample(list(usable), min(count, len(usable)))]
     rows = session.execute(
         text(
@@ -197,12 +221,18 @@ def random_points(session: Session, graph, count: int, rng: random.Random) -> li
 
 
 def bench_network(
-    label: str, engine, app, network_id: int, requests: int, rng: random.Random
+    label: str,
+    engine,
+    app,
+    network_id: int,
+    requests: int,
+    rng: random.Random,
+    box: tuple[float, float, float, float] | None = None,
 ) -> dict[str, float]:
     with Session(engine) as session:
         versions = network_versions(session)
         graph = get_graph(session, network_id, versions[network_id])
-        points = random_points(session, graph, requests, rng)
+        points = random_points(session, graph, requests, rng, box)
     figures: dict[str, float] = {"edges": float(len(graph.edge_ids))}
     environs = [
         EnvironBuilder(
@@ -354,28 +384,48 @@ def main() -> None:
     with engine.begin() as conn:  # the baseline router
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS pgrouting"))
     settings = WalkSettings()
-    out: dict[str, dict[str, float]] = {"Witten-Stockum": {}, "grid": {}}
+    out: dict[str, dict[str, float]] = {"Witten-Stockum": {}, "Dortmund": {}, "grid": {}}
 
     with Session(engine) as session, session.begin():
-        start = time.perf_counter()
-        summary = import_network(
-            session,
-            Path(args.data_dir) / "osm" / "Witten_Stockum.pbf",
-            "import-only",
-            settings,
-            refresh=False,
-        )
-        out["Witten-Stockum"]["import_s"] = time.perf_counter() - start
-        session.execute(text("DELETE FROM walk_network WHERE name = 'import-only'"))
+        # The open data of Innenstadt-Nord: the sites the Dortmund requests find, and the
+        # sub-districts that say where the network is loaded (as the default data does).
+        import_opendata(session, Path(args.data_dir))
+        area = network_area(session)
+    for name, extract, within in (
+        ("Witten-Stockum", "Witten_Stockum.pbf", None),
+        ("Dortmund", "dortmund-walk-2021.osm.pbf", area),
+    ):
+        with Session(engine) as session, session.begin():
+            start = time.perf_counter()
+            summary = import_network(
+                session,
+                Path(args.data_dir) / "osm" / extract,
+                "import-only",
+                settings,
+                within=within,
+                refresh=False,
+            )
+            out[name]["import_s"] = time.perf_counter() - start
+            session.execute(text("DELETE FROM walk_network WHERE name = 'import-only'"))
+        print(f"  {name}: {summary}", file=sys.stderr)
     with Session(engine) as session, session.begin():
-        load_default_network(session, args.data_dir, settings)
-        witten_id = session.execute(
-            text("SELECT id FROM walk_network WHERE name = 'witten-stockum'")
-        ).scalar_one()
-        start = time.perf_counter()
-        refresh = refresh_reach(session, settings)
-        out["Witten-Stockum"]["precompute_s"] = time.perf_counter() - start
-    print(f"  Witten: {summary}; {refresh}", file=sys.stderr)
+        load_default_network(session, args.data_dir, settings, dortmund_area=area)
+        ids = dict(session.execute(text("SELECT name, id FROM walk_network")).tuples().all())
+        witten_id, dortmund_id = ids["witten-stockum"], ids["dortmund"]
+        for name, network_id in (("Witten-Stockum", witten_id), ("Dortmund", dortmund_id)):
+            sites = list(
+                session.scalars(
+                    text(
+                        "SELECT s.id FROM site s, walk_network n WHERE n.id = :n "
+                        "AND ST_Intersects(s.geom, n.extent)"
+                    ),
+                    {"n": network_id},
+                )
+            )
+            start = time.perf_counter()
+            refresh = refresh_reach(session, settings, site_ids=sites)
+            out[name]["precompute_s"] = time.perf_counter() - start
+            print(f"  {name}: {refresh}", file=sys.stderr)
 
     with Session(engine) as session, session.begin():
         start = time.perf_counter()
@@ -389,8 +439,12 @@ def main() -> None:
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": False})
     out["Witten-Stockum"] |= bench_network("Witten", engine, app, witten_id, args.requests, rng)
+    out["Dortmund"] |= bench_network(
+        "Dortmund", engine, app, dortmund_id, args.requests, rng, NORDSTADT_BOX
+    )
     out["grid"] |= bench_network("grid", engine, app, grid_id, args.requests, rng)
     factor = detour_factor(engine, witten_id, rng)
+    factor_dortmund = detour_factor(engine, dortmund_id, rng)
 
     rows = [
         ("edges", "edges", "{:.0f}"),
@@ -412,10 +466,10 @@ def main() -> None:
         ("baseline networkx search p50 (ms)", "networkx_p50_ms", "{:.2f}"),
         ("scipy search per request p50 (ms)", "scipy_search_p50_ms", "{:.2f}"),
     ]
-    print(f"\n{'figure':<42}{'Witten-Stockum':>16}{'grid':>16}")
+    print(f"\n{'figure':<46}" + "".join(f"{name:>16}" for name in out))
     for label, key, fmt in rows:
         cells = [fmt.format(out[name][key]) if key in out[name] else "-" for name in out]
-        print(f"{label:<42}{cells[0]:>16}{cells[1]:>16}")
+        print(f"{label:<46}" + "".join(f"{cell:>16}" for cell in cells))
     for name in out:
         f = out[name]
         vs_pgr = f["pgrouting_p50_ms"] / f["reach_p50_ms"]
@@ -427,7 +481,8 @@ def main() -> None:
             f"pgRouting (target >= 20x), {vs_nx:.1f}x than a per-request networkx search"
         )
     print(f"median detour factor on Witten-Stockum (300-1500 m pairs): {factor:.2f}")
-    w, g = out["Witten-Stockum"], out["grid"]
+    print(f"median detour factor on the Dortmund network (300-1500 m pairs): {factor_dortmund:.2f}")
+    w, d, g = out["Witten-Stockum"], out["Dortmund"], out["grid"]
     checks = [
         ("reach p50 <= 5 ms (Witten)", w["reach_p50_ms"] <= 5),
         (
@@ -440,6 +495,8 @@ def main() -> None:
         ),
         ("isochrone <= 50 ms (Witten p50)", w["isochrone_p50_ms"] <= 50),
         ("isochrone <= 50 ms (grid p50)", g["isochrone_p50_ms"] <= 50),
+        ("reach p50 <= 5 ms (Dortmund, Nordstadt)", d["reach_p50_ms"] <= 5),
+        ("isochrone <= 50 ms (Dortmund, Nordstadt p50)", d["isochrone_p50_ms"] <= 50),
         (
             "precompute for >= 100,000 edges <= 30 s",
             g["edges"] >= 100_000 and g["precompute_s"] <= 30,

@@ -14,7 +14,7 @@ PLACES = [
     WITTEN,
     {"lat": 51.4745, "lon": 7.3625, "minutes": 20, "profile": "pram"},
     {"lat": 51.4700, "lon": 7.3670, "minutes": 10, "age_months": 30},
-    {"lat": 51.5253, "lon": 7.4727, "minutes": 15},  # Nordstadt: no network, estimated
+    {"lat": 51.5253, "lon": 7.4727, "minutes": 15},  # Nordstadt, on the Dortmund network
 ]
 
 

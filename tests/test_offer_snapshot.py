@@ -16,7 +16,8 @@ from mapservice.walking.profiles import WalkSettings
 from mapservice.walking.reach import reach_geojson, reachable_geojson, reachable_offers
 
 HOME = (7.3670, 51.4700)  # lon, lat: a street in Witten-Stockum
-NORDSTADT = (7.4727, 51.5253)  # no network there: estimated times
+NORDSTADT = (7.4727, 51.5253)  # on the Dortmund network: routed times
+OFF_NETWORK = (7.4400, 51.4700)  # Hombruch: no network loaded there, estimated
 SETTINGS = WalkSettings()
 
 
@@ -29,7 +30,7 @@ def both_ways(session: Session, where: tuple[float, float], criteria: OfferFilte
     return fast, slow
 
 
-@pytest.mark.parametrize("where", [HOME, NORDSTADT])
+@pytest.mark.parametrize("where", [HOME, NORDSTADT, OFF_NETWORK])
 @pytest.mark.parametrize(
     "criteria",
     [
@@ -49,8 +50,10 @@ def test_snapshot_answers_like_the_database(db_session, where, criteria):
 def test_reach_has_offers_at_home_and_in_the_nordstadt(db_session):
     at_home, _ = both_ways(db_session, HOME, OfferFilter())
     nordstadt, _ = both_ways(db_session, NORDSTADT, OfferFilter())
+    off_network, _ = both_ways(db_session, OFF_NETWORK, OfferFilter())
     assert at_home["features"] and not at_home["estimated"]
-    assert nordstadt["features"] and nordstadt["estimated"]
+    assert nordstadt["features"] and not nordstadt["estimated"]
+    assert off_network["estimated"]
 
 
 def test_a_changed_offer_shows_at_once(client, db_session):

@@ -22,10 +22,11 @@ from mapservice.models import Offer, ScheduleSlot, Site
 from mapservice.walking.profiles import WalkSettings
 
 GEOD = Geod(ellps="WGS84")
-# Haus der Generationen (Nordstadt, no walking network there).
+# Haus der Generationen (Nordstadt, on the Dortmund network).
 HDG = (51.5246, 7.474)
 # Outside Dortmund and every network: a box around it holds only this test's rows.
 LON, LAT = 7.2012, 51.3068
+OFF_NETWORK = (LAT, LON)
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_ATTR = '"><img src=x onerror=alert(1)>'
 
@@ -114,10 +115,11 @@ def test_heuristic_above_the_exact_limit_is_valid_and_near_optimal():
 
 
 def test_visits_along_a_street_are_walked_in_line(client, worker):
-    """Homes 200, 600, 400 and 800 m east of the start (entered in that order): the shortest
-    open round visits them west to east; every leg is 200 m x detour factor, estimated."""
-    homes = [point(*east_of(*HDG, metres)) for metres in (200, 600, 400, 800)]
-    answer = client.post("/outreach/", data=visit_form(worker, HDG, homes))
+    """Homes 200, 600, 400 and 800 m east of the start (entered in that order), off every
+    walking network: the shortest open round visits them west to east; every leg is
+    200 m x detour factor, estimated."""
+    homes = [point(*east_of(*OFF_NETWORK, metres)) for metres in (200, 600, 400, 800)]
+    answer = client.post("/outreach/", data=visit_form(worker, OFF_NETWORK, homes))
     assert answer.status_code == 200
     html = answer.get_data(as_text=True)
     assert visited_rows(html) == [1, 3, 2, 4]
@@ -131,7 +133,7 @@ def test_visits_along_a_street_are_walked_in_line(client, worker):
     assert "Die Reihenfolge ist die kürzeste mögliche" in html
     assert "Gestrichelte Wege sind geschätzt" in html
 
-    back = client.post("/outreach/", data=visit_form(worker, HDG, homes, round_trip="1"))
+    back = client.post("/outreach/", data=visit_form(worker, OFF_NETWORK, homes, round_trip="1"))
     html = back.get_data(as_text=True)
     assert len(leg_rows(html)) == 5
     assert "zurück zum Start" in html

@@ -167,9 +167,40 @@ def import_network(
     path = Path(path)
     name = name or network_name(path)
     raw = read_network(path, within=within, progress=progress)
+    before = _sites_on(session, name)
     network, nodes, edges, km = store_network(session, raw, name, str(path), progress=progress)
-    reach = refresh_reach(session, settings, progress=progress) if refresh else None
+    reach = None
+    if refresh:
+        # Only the sites this network touches, before or now: the others keep their times.
+        sites = sorted(before | _sites_within(session, network.id))
+        reach = refresh_reach(session, settings, site_ids=sites, progress=progress)
     return ImportSummary(name, network.id, nodes, edges, km, reach)
+
+
+def _sites_on(session: Session, name: str) -> set[int]:
+    """Sites whose walking times start on the network ``name`` (if it exists)."""
+    return set(
+        session.scalars(
+            text(
+                "SELECT DISTINCT w.site_id FROM walk_site_snap w "
+                "JOIN walk_network n ON n.id = w.network_id WHERE n.name = :name"
+            ),
+            {"name": name},
+        )
+    )
+
+
+def _sites_within(session: Session, network_id: int) -> set[int]:
+    """Sites inside the network's extent: they may now start on it."""
+    return set(
+        session.scalars(
+            text(
+                "SELECT s.id FROM site s JOIN walk_network n ON ST_Intersects(s.geom, n.extent) "
+                "WHERE n.id = :id"
+            ),
+            {"id": network_id},
+        )
+    )
 
 
 def network_name(path: Path) -> str:
