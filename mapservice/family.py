@@ -259,13 +259,14 @@ def offer_json_ld(
         "name": title,
         "url": url,
         "inLanguage": language,
-        "isAccessibleForFree": bool(offer.cost_free),
         "audience": {
             "@type": "PeopleAudience",
             "suggestedMinAge": round(offer.age_min_months / 12, 1),
             "suggestedMaxAge": round(offer.age_max_months / 12, 1),
         },
     }
+    if offer.cost_free is not None:  # said only when known
+        data["isAccessibleForFree"] = offer.cost_free
     if description:
         data["description"] = description
     if offer.languages:

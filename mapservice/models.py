@@ -130,6 +130,10 @@ class Offer(Base):
             "site_id IS NOT NULL OR service_area IS NOT NULL", name="offer_site_or_service_area"
         ),
         CheckConstraint("capacity IS NULL OR capacity > 0", name="offer_capacity_positive"),
+        CheckConstraint(
+            "taxonomy_facts <@ ARRAY['cost_free', 'registration_required']::varchar[]",
+            name="offer_taxonomy_facts",
+        ),
         UniqueConstraint("source_dataset", "source_id", name="offer_source"),
         Index("ix_offer_age", "age_min_months", "age_max_months"),
     )
@@ -141,9 +145,17 @@ class Offer(Base):
     age_min_months: Mapped[int] = mapped_column(SmallInteger)
     age_max_months: Mapped[int] = mapped_column(SmallInteger)
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(2)), default=list)
-    cost_free: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Three-valued facts (revision 0008): True / False as a source or the taxonomy states
+    # them, None = not known (shown as "not known, ask the provider", never as free or
+    # "no registration").
+    cost_free: Mapped[bool | None] = mapped_column(Boolean)
     cost_text: Mapped[str | None] = mapped_column(String(300))
-    registration_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    registration_required: Mapped[bool | None] = mapped_column(Boolean)
+    # Names of the fields above whose value is a general rule of the category in NRW from
+    # data/taxonomy.toml (its source is named there), not a statement of the offer's source.
+    taxonomy_facts: Mapped[list[str]] = mapped_column(
+        ARRAY(String(40)), default=list, server_default="{}"
+    )
     contact: Mapped[str | None] = mapped_column(Text)
     capacity: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10), default="active", index=True)

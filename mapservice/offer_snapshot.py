@@ -35,7 +35,7 @@ class SnapshotOffer:
     age_min_months: int
     age_max_months: int
     languages: frozenset[str]
-    cost_free: bool
+    cost_free: bool | None  # None: not known, so not "free" for the free-only filter
     feature: dict[str, Any]
 
     def fits(self, criteria: OfferFilter) -> bool:
@@ -49,7 +49,7 @@ class SnapshotOffer:
             return False
         if criteria.languages and not self.languages.intersection(criteria.languages):
             return False
-        return not (criteria.free_only and not self.cost_free)
+        return not (criteria.free_only and self.cost_free is not True)
 
 
 def answers(criteria: OfferFilter) -> bool:

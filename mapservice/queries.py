@@ -61,6 +61,7 @@ def offer_conditions(criteria: OfferFilter) -> list[Any]:
     if criteria.languages:
         conditions.append(Offer.languages.overlap(list(criteria.languages)))
     if criteria.free_only:
+        # Only offers known to be free: "not known" (NULL) is not free.
         conditions.append(Offer.cost_free.is_(True))
     if criteria.site_ids is not None:
         conditions.append(Offer.site_id.in_(list(criteria.site_ids)))
@@ -154,6 +155,9 @@ def offer_properties(offer: Offer) -> dict[str, Any]:
         "cost_free": offer.cost_free,
         "cost_text": offer.cost_text,
         "registration_required": offer.registration_required,
+        # cost_free / registration_required are true, false or null (= not known); the
+        # fields listed here hold the category's general rule in NRW, not the source's word.
+        "taxonomy_facts": sorted(offer.taxonomy_facts or []),
         "contact": offer.contact,
         "status": offer.status,
         "last_verified": offer.last_verified.isoformat() if offer.last_verified else None,

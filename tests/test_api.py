@@ -80,6 +80,7 @@ def offers(db_session, site):
         age_min_months=24,
         age_max_months=48,
         languages=["ar"],
+        cost_free=True,
     )
     welcome = make_offer(
         db_session,

@@ -158,6 +158,8 @@ def weekly(db_session, offers):
     baby = offers["baby"]
     baby.description = "Offenes Treffen für Eltern mit Babys."
     baby.contact = "Tel. 0231 000000"
+    baby.cost_free = True
+    baby.registration_required = False
     baby.last_verified = dt.date(2026, 9, 1)
     baby.schedule.append(
         ScheduleSlot(

@@ -160,6 +160,7 @@ def make_offers(db_session, places):
             age_min_months=12,
             age_max_months=72,
             languages=["de", "tr"],
+            cost_free=True,
             site=places["other"],
         ),
         "welcome": add_offer(

@@ -6,9 +6,13 @@ site that has no offer, with the offer fields empty):
 ``offer_dataset, offer_id``
     the offer's source key (``source_dataset``, ``source_id``); empty for a site-only row
 ``title, description, category, age_min_months, age_max_months, languages, cost_free,
-cost_text, registration_required, contact, capacity, status, last_verified, is_example,
-schedule, translations``
-    the offer's fields
+cost_text, registration_required, taxonomy_facts, contact, capacity, status,
+last_verified, is_example, schedule, translations``
+    the offer's fields. ``cost_free`` and ``registration_required`` are three-valued:
+    true, false, or empty/null = not known (never read as "free" or "no registration").
+    ``taxonomy_facts`` lists those of the two whose value is the category's general rule
+    from ``data/taxonomy.toml`` rather than the source's statement; on import the rule
+    must exist and match. An empty ``languages`` means not known.
 ``provider_name, provider_kind, provider_contact, provider_website``
     the provider (matched by name; ``provider_kind`` is needed for a new provider)
 ``site_dataset, site_id, site_name, street, house_number, postcode, city,
@@ -25,10 +29,12 @@ codes, ``schedule`` a list of ``{weekday, start, end, valid_from, valid_to}``,
 GeoJSON geometry (only when the offer also has a site).
 
 CSV (UTF-8, comma-separated, header row; a BOM is accepted): one row per offer with
-all columns above. Empty cell = no value. Booleans ``true``/``false``; ``languages``
-``de;tr;ar``; ``schedule`` ``mon 09:00-11:00; wed 14:00-16:00 (2025-09-01..2026-07-31)``
-(weekday ``mon``…``sun``, 24-hour times, the optional validity in brackets with either
-date left empty); ``translations`` a JSON object; ``service_area`` WKT in WGS84.
+all columns above. Empty cell = no value (for cost and registration: not known).
+Booleans ``true``/``false``; ``languages`` ``de;tr;ar``; ``taxonomy_facts``
+``cost_free;registration_required``; ``schedule``
+``mon 09:00-11:00; wed 14:00-16:00 (2025-09-01..2026-07-31)`` (weekday ``mon``…``sun``,
+24-hour times, the optional validity in brackets with either date left empty);
+``translations`` a JSON object; ``service_area`` WKT in WGS84.
 
 Errors name the CSV data row (``row 1`` is the first row below the header) or the
 GeoJSON feature (``feature 1`` is the first feature).
@@ -52,6 +58,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from tqdm import tqdm
 
 from mapservice.importers import records as r
+from mapservice.importers.facts import check_stated_facts, parse_taxonomy_facts
 from mapservice.importers.records import (
     Batch,
     ErrorCollector,
@@ -79,6 +86,7 @@ OFFER_FIELDS = (
     "cost_free",
     "cost_text",
     "registration_required",
+    "taxonomy_facts",
     "contact",
     "capacity",
     "status",
@@ -163,6 +171,7 @@ def export_rows(session: Session, *, progress: bool = False) -> Iterator[dict[st
             "cost_free": offer.cost_free,
             "cost_text": offer.cost_text,
             "registration_required": offer.registration_required,
+            "taxonomy_facts": sorted(offer.taxonomy_facts or []),
             "contact": offer.contact,
             "capacity": offer.capacity,
             "status": offer.status,
@@ -221,7 +230,7 @@ def _cell(name: str, value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if name == "languages":
+    if name in ("languages", "taxonomy_facts"):
         return ";".join(value)
     if name == "schedule":
         return r.format_schedule_text(r.schedule(value))
@@ -350,8 +359,9 @@ def _row_records(
         service_area=service_area,
         translations=_translations(row.get("translations")),
         provider_name=provider_name,
+        taxonomy_facts=parse_taxonomy_facts(row.get("taxonomy_facts")),
     )
-    return site, provider, offer
+    return site, provider, check_stated_facts(offer)
 
 
 def rows_to_batch(

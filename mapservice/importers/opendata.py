@@ -8,14 +8,19 @@ Every point record becomes a :class:`~mapservice.models.Site` with exactly one
 ================================  =====================  ===============================
 file / ``objektart``              category               age range (months, max excl.)
 ================================  =====================  ===============================
-kindergarten.geojson (all kinds)  ``day_care``           4–72 (from 4 months to school)
+kindergarten.geojson (all kinds)  ``day_care``           0–72 (from birth to school)
 schools.geojson ``Grundschule``   ``primary_school_ogs`` 72–120 (6 to 10 years)
 schools.geojson ``Foerderschule`` ``further_help``       72–216 (special-needs schools)
 youth_centers.geojson             ``youth_centre``       72–216 (6 to 18 years)
 playgrounds.geojson (all kinds)   ``playground``         12–168 (1 to 14 years)
 ================================  =====================  ===============================
 
-The ranges are the taxonomy's defaults (``data/taxonomy.toml``). Secondary schools
+The ranges are the taxonomy's defaults (``data/taxonomy.toml``, where each range's
+reason is given; day care starts at 0: no law sets a lower bound). The files say nothing
+about cost, registration or languages: cost and registration stay *not known* unless the
+taxonomy states a rule for the category (a day-care place and a school place need
+registration; a public ``Spielplatz`` is free and open to all), applied with the record's
+``objektart`` and marked as the taxonomy's; languages stay empty (not known). Secondary schools
 (Hauptschule, Realschule, Gymnasium, Gesamtschule), ``SchuleSonstiges`` and the
 traffic school are *skipped*: the network's life-phase model ends with the primary
 school and "further help from 6", and a secondary school is not an offer a family
@@ -234,6 +239,9 @@ def _point_records(
                 age_max_months=default.max_months,
                 contact=contact or None,
                 site_key=site.key,
+                # The files say nothing about cost or registration: those stay not known,
+                # unless the taxonomy has a rule for this kind of record.
+                source_kind=kind,
             )
         )
     return sites, offers, set(ids), skipped

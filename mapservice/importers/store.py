@@ -28,6 +28,7 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 from tqdm import tqdm
 
+from mapservice.importers.facts import with_category_facts
 from mapservice.importers.records import (
     AreaRecord,
     Batch,
@@ -325,6 +326,8 @@ def _upsert_offers(
         ):
             stored[(offer.source_dataset, offer.source_id)] = offer
     for record in records:
+        # Where the source says nothing, the category's general rule (if any) fills in.
+        record = with_category_facts(record)
         found = stored.get(record.key)
         if found is None:
             offer = Offer(source_dataset=record.source_dataset, source_id=record.source_id)
@@ -344,6 +347,7 @@ def _upsert_offers(
                 "cost_free": record.cost_free,
                 "cost_text": record.cost_text,
                 "registration_required": record.registration_required,
+                "taxonomy_facts": sorted(record.taxonomy_facts),
                 "contact": record.contact,
                 "capacity": record.capacity,
                 "status": record.status,

@@ -33,6 +33,7 @@ DORTMUND_NETWORK = "dortmund"
 SOURCE_DATASET = "osm:witten-stockum"
 OSM_LICENCE = "ODbL 1.0, © OpenStreetMap contributors"
 WHEELCHAIR = {"yes": "yes", "limited": "limited", "no": "no"}
+FEE_FREE = {"no": True, "yes": False}  # OSM ``fee=*``: is the place free of charge?
 
 
 def category_of(place: Place) -> str | None:
@@ -104,8 +105,10 @@ def place_records(places: list[Place]) -> Batch:
                 age_max_months=high,
                 site_key=site.key,
                 description=f"Öffnungszeiten: {opening_hours}" if opening_hours else None,
-                languages=("de",),
-                cost_free=tags.get("fee") != "yes",
+                # No language tag is read: an empty list means "not known" (the former
+                # "de" for every place was invented). ``fee=yes/no`` is a real statement;
+                # no fee tag means not known.
+                cost_free=FEE_FREE.get(tags.get("fee", "")),
                 contact=tags.get("contact:phone") or tags.get("phone"),
             )
         )
