@@ -2,7 +2,9 @@
 
 The page must make no third-party request (privacy by default), so the map loads only
 ``static/vendor/leaflet`` and no folium element that pulls assets from a CDN is used
-(folium's ``Popup`` also needs jQuery). Base tiles come only from a configured tile server.
+(folium's ``Popup`` also needs jQuery). The background is the service's own vector base
+map (:mod:`mapservice.basemap`, drawn by ``static/js/basemap.js``) or, if one is
+configured, a raster tile server.
 
 folium draws what does not change with the filter (the quarter, the sub-districts, the
 credits). Sites and service areas change with every filter, so they travel as compact
@@ -20,7 +22,7 @@ from typing import Any
 
 import folium
 import shapely
-from branca.element import Figure
+from branca.element import Element, Figure
 from folium.template import Template
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import to_shape
@@ -29,6 +31,14 @@ from shapely.geometry import shape as geometry_shape
 
 LEAFLET_JS = "vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet/leaflet.css"
+# The vector base map: renderer (protomaps-leaflet, with the pmtiles reader bundled), our
+# style, and the script that adds the layer to the page's map. Deferred: they run after the
+# page's inline map script has made the map.
+BASEMAP_JS = (
+    "vendor/protomaps-leaflet/protomaps-leaflet.js",
+    "js/basemap-style.js",
+    "js/basemap.js",
+)
 
 DORTMUND_CREDIT = "Stadt Dortmund (dl-de/zero-2.0)"
 OSM_CREDIT = "© OpenStreetMap contributors"
@@ -66,8 +76,32 @@ STYLE_SITE = MarkerStyle(7, "#ffffff", 2, "#1f78b4", "site")
 
 
 @dataclass(frozen=True)
+class VectorBasemap:
+    """The service's own vector tiles (a PMTiles archive read with HTTP range requests)."""
+
+    url: str
+    attribution: str
+    bounds: tuple[float, float, float, float]  # west, south, east, north
+    max_zoom: int  # of the data; the renderer over-zooms beyond it
+
+    def page_config(self) -> dict[str, Any]:
+        """What ``static/js/basemap.js`` reads from the map element's ``data-basemap``."""
+        west, south, east, north = self.bounds
+        return {
+            "url": self.url,
+            "attribution": self.attribution,
+            "bounds": [[south, west], [north, east]],
+            "maxDataZoom": self.max_zoom,
+        }
+
+
+@dataclass(frozen=True)
 class MapSettings:
-    """How the map looks, from the app's configuration."""
+    """How the map looks, from the app's configuration.
+
+    The background is the raster ``tile_url`` when one is set, else the vector ``basemap``
+    when there is one, else none.
+    """
 
     center: tuple[float, float]
     zoom: int
@@ -75,6 +109,11 @@ class MapSettings:
     tile_url: str = ""
     tile_attribution: str = ""
     label: str = "Karte"
+    basemap: VectorBasemap | None = None
+
+    @property
+    def has_background(self) -> bool:
+        return bool(self.tile_url or self.basemap)
 
 
 @dataclass(frozen=True)
@@ -181,6 +220,8 @@ class LocalLeafletMap(folium.Map):
 
         {% macro html(this, kwargs) %}
             <div class="folium-map" id={{ this.get_name()|tojson }}
+                 {%- if this.basemap %}
+                 data-basemap="{{ this.basemap|tojson|forceescape }}"{% endif %}
                  role="region" aria-label="{{ this.label|e }}"></div>
         {% endmacro %}
 
@@ -205,8 +246,24 @@ class LocalLeafletMap(folium.Map):
         # Instance lists: folium's class-level lists are shared module globals.
         self.default_js = [("leaflet", f"{base}/{LEAFLET_JS}")]
         self.default_css = [("leaflet_css", f"{base}/{LEAFLET_CSS}")]
+        figure = _figure(self)
         # The page declares its own charset; drop the Figure's duplicate meta tag.
-        _figure(self).header._children.pop("meta_http", None)
+        figure.header._children.pop("meta_http", None)
+        self.basemap: dict[str, Any] | None = None
+        if settings.tile_url:
+            folium.TileLayer(
+                tiles=settings.tile_url,
+                attr=settings.tile_attribution or " ",
+                name="Base map",
+                max_zoom=19,
+            ).add_to(self)
+        elif settings.basemap is not None:
+            self.basemap = settings.basemap.page_config()
+            for number, script in enumerate(BASEMAP_JS):
+                figure.header.add_child(
+                    Element(f'<script defer src="{escape(f"{base}/{script}")}"></script>'),
+                    name=f"basemap_js_{number}",
+                )
 
 
 def js_string(text: str) -> str:
@@ -304,10 +361,6 @@ def _polygon(shape: AreaShape, style: dict[str, Any]) -> folium.GeoJson:
 def build_map(settings: MapSettings, content: MapContent) -> MapParts:
     """The folium map with the quarter and sub-districts, rendered (sites: :func:`map_data`)."""
     fmap = LocalLeafletMap(settings)
-    if settings.tile_url:
-        folium.TileLayer(
-            tiles=settings.tile_url, attr=settings.tile_attribution or " ", max_zoom=19
-        ).add_to(fmap)
     for shape in content.subdistricts:
         _polygon(shape, STYLE_SUBDISTRICT).add_to(fmap)
     # The quarter's outline takes no clicks, so the sites and areas drawn later stay usable.

@@ -43,6 +43,7 @@ from mapservice.i18n import current_language, offer_text
 from mapservice.models import Offer, Site
 from mapservice.taxonomy import MAX_AGE_MONTHS, categories
 from mapservice.validation import BBox, ParameterError, parse_age_months
+from mapservice.web import basemap
 from mapservice.web.walking_api import walk_settings
 
 bp = Blueprint("public", __name__)
@@ -291,14 +292,7 @@ def index() -> tuple[str, int]:
     sources = [(s.source_dataset, s.source_licence) for s in shown_sites]
     sources += [(o.source_dataset, None) for o in view.offers]
     sources += [(f["properties"]["source_dataset"], None) for f in quarters + subdistricts]
-    settings = mapview.MapSettings(
-        center=(float(center[0]), float(center[1])),
-        zoom=int(config["MAP_ZOOM"]),
-        static_url=url_for("static", filename="").rstrip("/"),
-        tile_url=config.get("TILE_URL") or "",
-        tile_attribution=config.get("TILE_ATTRIBUTION") or "",
-        label=gettext("Karte der Angebote"),
-    )
+    settings = basemap.map_settings(label=gettext("Karte der Angebote"))
     outlines = (
         [mapview.AreaShape(queries.feature_collection(subdistricts), "")] if subdistricts else []
     )
@@ -311,7 +305,7 @@ def index() -> tuple[str, int]:
         "index.html",
         map=mapview.build_map(settings, content),
         map_data=view.map_data(),
-        has_tiles=bool(settings.tile_url),
+        has_tiles=settings.has_background,
         credits=content.credits,
         quarter_names=[f["properties"]["name"] for f in quarters],
         has_anchors=bool(view.anchors),
