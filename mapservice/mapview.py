@@ -29,16 +29,10 @@ from geoalchemy2.shape import to_shape
 from markupsafe import Markup, escape
 from shapely.geometry import shape as geometry_shape
 
+from mapservice.basemap.page import BASEMAP_JS, VectorBasemap
+
 LEAFLET_JS = "vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet/leaflet.css"
-# The vector base map: renderer (protomaps-leaflet, with the pmtiles reader bundled), our
-# style, and the script that adds the layer to the page's map. Deferred: they run after the
-# page's inline map script has made the map.
-BASEMAP_JS = (
-    "vendor/protomaps-leaflet/protomaps-leaflet.js",
-    "js/basemap-style.js",
-    "js/basemap.js",
-)
 
 DORTMUND_CREDIT = "Stadt Dortmund (dl-de/zero-2.0)"
 OSM_CREDIT = "© OpenStreetMap contributors"
@@ -73,26 +67,6 @@ class MarkerStyle:
 # The page's legend (static/css/map.css, .swatch-*) mirrors these.
 STYLE_ANCHOR = MarkerStyle(11, "#4a2000", 3, "#e66101", "site-anchor")
 STYLE_SITE = MarkerStyle(7, "#ffffff", 2, "#1f78b4", "site")
-
-
-@dataclass(frozen=True)
-class VectorBasemap:
-    """The service's own vector tiles (a PMTiles archive read with HTTP range requests)."""
-
-    url: str
-    attribution: str
-    bounds: tuple[float, float, float, float]  # west, south, east, north
-    max_zoom: int  # of the data; the renderer over-zooms beyond it
-
-    def page_config(self) -> dict[str, Any]:
-        """What ``static/js/basemap.js`` reads from the map element's ``data-basemap``."""
-        west, south, east, north = self.bounds
-        return {
-            "url": self.url,
-            "attribution": self.attribution,
-            "bounds": [[south, west], [north, east]],
-            "maxDataZoom": self.max_zoom,
-        }
 
 
 @dataclass(frozen=True)
@@ -250,6 +224,7 @@ class LocalLeafletMap(folium.Map):
         # The page declares its own charset; drop the Figure's duplicate meta tag.
         figure.header._children.pop("meta_http", None)
         self.basemap: dict[str, Any] | None = None
+        self.credits_osm = False
         if settings.tile_url:
             folium.TileLayer(
                 tiles=settings.tile_url,
@@ -259,6 +234,7 @@ class LocalLeafletMap(folium.Map):
             ).add_to(self)
         elif settings.basemap is not None:
             self.basemap = settings.basemap.page_config()
+            self.credits_osm = "openstreetmap" in settings.basemap.attribution.lower()
             for number, script in enumerate(BASEMAP_JS):
                 figure.header.add_child(
                     Element(f'<script defer src="{escape(f"{base}/{script}")}"></script>'),
@@ -326,7 +302,15 @@ class DataCredits(folium.MacroElement):
     def __init__(self, credits: Iterable[str]) -> None:
         super().__init__()
         self._name = "DataCredits"
+        self.credits = list(credits)
+        self.content = ""
+
+    def render(self, **kwargs: Any) -> Any:
+        # The base map credits OpenStreetMap itself (linked); do not say it twice.
+        shown = getattr(self._parent, "credits_osm", False)
+        credits = [c for c in self.credits if not (shown and c == OSM_CREDIT)]
         self.content = str(Markup(" | ").join(escape(credit) for credit in credits))
+        return super().render(**kwargs)
 
 
 def data_credits(sources: Iterable[tuple[str, str | None]]) -> list[str]:
