@@ -59,6 +59,111 @@
   }
   function font(size, weight) { return (weight || 400) + " " + size + "px " + FONT; }
 
+  function names(f) { return prop(f, "name:latin") || prop(f, "name"); }
+
+  /* Street names along the street. protomaps-leaflet's own line labels need a run of the
+   * line that bends less than 4° at every vertex; the tiles below z14 cut streets at every
+   * junction and wiggle, so at the zoom that shows the whole quarter hardly a street got its
+   * name. This one accepts a stretch whose vertices stay within a few pixels of the straight
+   * chord the text is written along (tried from the middle of the street outwards) and
+   * otherwise behaves like the original (same collision boxes, halo, upright text). */
+  function StreetLabel(options) { this.options = options; }
+  StreetLabel.prototype.place = function (layout, geom, feature) {
+    var name = names(feature);
+    if (!name || name.length > 40 || !geom.length || !geom[0].length) return undefined;
+    var o = this.options;
+    var font = o.font(layout.zoom);
+    layout.scratch.font = font;
+    var metrics = layout.scratch.measureText(name);
+    var width = metrics.width;
+    var height = metrics.actualBoundingBoxAscent + metrics.actualBoundingBoxDescent;
+    var need = width + height;  // a little room at both ends
+    var tolerance = Math.max(1.5, height * 0.4);
+    var best = null;
+    for (var k = 0; k < geom.length && !best; k++) best = chordAlong(geom[k], need, tolerance);
+    if (!best) return undefined;
+    var Point = geom[0][0].constructor;
+    var dx = best.end.x - best.start.x;
+    var dy = best.end.y - best.start.y;
+    var length = Math.sqrt(dx * dx + dy * dy);
+    var ux = dx / length;
+    var uy = dy / length;
+    var offset = height / 2;  // text starts half a letter in
+    var start = new Point(best.start.x + ux * offset, best.start.y + uy * offset);
+    var bboxes = [];
+    for (var i = 0; i < width + height; i += 2 * height) {
+      var cx = start.x + ux * i;
+      var cy = start.y + uy * i;
+      bboxes.push({ minX: cx - height, minY: cy - height, maxX: cx + height, maxY: cy + height });
+    }
+    var fill = o.fill;
+    var halo = o.stroke;
+    var haloWidth = o.width;
+    return [{
+      anchor: start,
+      bboxes: bboxes,
+      deduplicationKey: name,
+      deduplicationDistance: 250,
+      draw: function (ctx) {
+        ctx.globalAlpha = 1;
+        ctx.rotate(Math.atan2(dy, dx));
+        if (dx < 0) {  // never upside down
+          ctx.scale(-1, -1);
+          ctx.translate(-width, 0);
+        }
+        ctx.translate(0, height / 2);  // centred on the street
+        ctx.font = font;
+        ctx.lineWidth = haloWidth;
+        ctx.strokeStyle = halo;
+        ctx.strokeText(name, 0, 0);
+        ctx.fillStyle = fill;
+        ctx.fillText(name, 0, 0);
+      },
+    }];
+  };
+
+  /* The straight stretch of `need` pixels along a line that stays within `tolerance` of its
+   * chord, as near the middle of the line as there is one; null if none. */
+  function chordAlong(points, need, tolerance) {
+    var n = points.length;
+    if (n < 2) return null;
+    var along = [0];
+    for (var i = 1; i < n; i++) {
+      along.push(along[i - 1] + Math.hypot(points[i].x - points[i - 1].x, points[i].y - points[i - 1].y));
+    }
+    var total = along[n - 1];
+    if (total < need) return null;
+    var starts = [];
+    for (i = 0; i < n - 1; i++) if (along[i] + need <= total) starts.push(i);
+    starts.sort(function (a, b) {
+      return Math.abs(along[a] + need / 2 - total / 2) - Math.abs(along[b] + need / 2 - total / 2);
+    });
+    for (var s = 0; s < starts.length && s < 24; s++) {
+      var first = starts[s];
+      var target = along[first] + need;
+      var j = first + 1;
+      while (j < n - 1 && along[j] < target) j++;
+      var seg = along[j] - along[j - 1];
+      var t = seg > 0 ? (target - along[j - 1]) / seg : 0;
+      var a = points[first];
+      var end = {
+        x: points[j - 1].x + (points[j].x - points[j - 1].x) * t,
+        y: points[j - 1].y + (points[j].y - points[j - 1].y) * t,
+      };
+      var cx = end.x - a.x;
+      var cy = end.y - a.y;
+      var chord = Math.hypot(cx, cy);
+      if (chord < need - tolerance) continue;
+      var straight = true;
+      for (var m = first + 1; m < j && straight; m++) {
+        var off = Math.abs((points[m].x - a.x) * cy - (points[m].y - a.y) * cx) / chord;
+        if (off > tolerance) straight = false;
+      }
+      if (straight) return { start: a, end: end };
+    }
+    return null;
+  }
+
   window.mapserviceBasemapStyle = function (P) {
     var exp = P.exp;
     function area(layer, fill, test, extra) {
@@ -133,7 +238,6 @@
       }, 13),
     ];
 
-    function names(f) { return prop(f, "name:latin") || prop(f, "name"); }
     var nameProps = function () { return ["name:latin", "name"]; };
     var labelRules = [
       {
@@ -146,16 +250,17 @@
       },
       {
         dataLayer: "transportation_name", minzoom: 13,
-        symbolizer: new P.LineLabelSymbolizer({
-          labelProps: nameProps, fill: colour.label, stroke: colour.halo, width: 3,
+        symbolizer: new StreetLabel({
+          fill: colour.label, stroke: colour.halo, width: 3,
           font: function (z) { return font(z >= 17 ? 14 : 12, 500); },
         }),
         filter: function (z, f) { return MAIN.concat(MINOR).indexOf(klass(f)) >= 0; },
       },
       {
         dataLayer: "transportation_name", minzoom: 16,
-        symbolizer: new P.LineLabelSymbolizer({
-          labelProps: nameProps, fill: colour.path, stroke: colour.halo, width: 3, font: font(11, 400),
+        symbolizer: new StreetLabel({
+          fill: colour.path, stroke: colour.halo, width: 3,
+          font: function () { return font(11, 400); },
         }),
         filter: isIn(["path", "pedestrian", "service", "track"]),
       },

@@ -27,6 +27,7 @@
     backgroundColor: style.backgroundColor,
     attribution: config.attribution,
   });
+  layer.on("loading", function () { root.dataset.basemap = "loading"; });
   layer.on("load", function () { root.dataset.basemap = "drawn"; });
   layer.on("tileerror", function () { root.dataset.basemap = "failed"; });
   layer.addTo(map);
