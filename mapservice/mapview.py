@@ -34,6 +34,10 @@ from mapservice.basemap.page import BASEMAP_JS, VectorBasemap
 LEAFLET_JS = "vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet/leaflet.css"
 
+# A page without folium (the offer page): Leaflet, the base map's scripts and the small
+# map, in this order, all deferred.
+OFFER_MAP_JS = (LEAFLET_JS, *BASEMAP_JS[:2], "js/offer-map.js", BASEMAP_JS[2])
+
 DORTMUND_CREDIT = "Stadt Dortmund (dl-de/zero-2.0)"
 OSM_CREDIT = "© OpenStreetMap contributors"
 

@@ -14,8 +14,11 @@ import pytest
 from accounts import sign_in, token_from
 from flask import Flask
 from flask.testing import FlaskClient
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
 
 from mapservice import basemap, outreach
+from mapservice.models import Offer
 from mapservice.web.basemap import MEDIA_TYPE
 
 ARCHIVE = "tiles/dortmund-basemap-2021.pmtiles"
@@ -274,3 +277,42 @@ def test_a_raster_tile_url_replaces_the_vector_base_map(app) -> None:
     assert "data-basemap" not in page
     assert "protomaps-leaflet" not in page
     assert "https://tiles.example.org/{z}/{x}/{y}.png" in page
+
+
+def test_offer_page_shows_its_site_on_a_small_map(client, db_session) -> None:
+    offer = db_session.scalars(
+        select(Offer).where(Offer.site_id.is_not(None)).order_by(Offer.id)
+    ).first()
+    assert offer is not None and offer.site is not None
+    page = client.get(f"/offer/{offer.id}").get_data(as_text=True)
+    config = basemap_config(page)
+    assert config["url"].startswith(URL + "?v=")
+    found = re.search(r'data-offer-map="([^"]+)"', page)
+    assert found
+    place = json.loads(html.unescape(found.group(1)))
+    site = to_shape(offer.site.geom)
+    assert place["center"] == pytest.approx([site.y, site.x], abs=1e-6)
+    assert place["name"] == offer.site.name
+    scripts = re.findall(r'<script defer src="/static/([^"]+)"></script>', page)
+    assert scripts == [
+        "vendor/leaflet/leaflet.js",
+        "vendor/protomaps-leaflet/protomaps-leaflet.js",
+        "js/basemap-style.js",
+        "js/offer-map.js",
+        "js/basemap.js",
+    ]
+    assert not THIRD_PARTY.findall(page)
+
+
+def test_an_offer_that_comes_home_has_no_map(client, db_session) -> None:
+    offer = db_session.scalars(select(Offer).where(Offer.site_id.is_(None))).first()
+    assert offer is not None
+    page = client.get(f"/offer/{offer.id}").get_data(as_text=True)
+    assert "data-offer-map" not in page and "leaflet.js" not in page
+
+
+def test_offer_page_without_a_base_map_has_no_map(app, db_session) -> None:
+    offer = db_session.scalars(select(Offer).where(Offer.site_id.is_not(None))).first()
+    assert offer is not None
+    page = client_with(app, BASEMAP="").get(f"/offer/{offer.id}").get_data(as_text=True)
+    assert "data-offer-map" not in page

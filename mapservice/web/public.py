@@ -375,6 +375,7 @@ def offer_page(offer_id: int) -> str:
     )
     return render_template(
         "offer.html",
+        offer_map=_offer_map(offer),
         offer=offer,
         title=title,
         description=description,
@@ -382,6 +383,23 @@ def offer_page(offer_id: int) -> str:
         json_ld=json_ld,
         back_args=back,
     )
+
+
+def _offer_map(offer: Offer) -> dict[str, Any] | None:
+    """A small street map around the offer's site (``static/js/offer-map.js``), when the
+    service has its own base map; a home-visit offer has no place to show."""
+    background = basemap.map_settings(label=gettext("Karte")).basemap
+    if offer.site is None or background is None:
+        return None
+    point = to_shape(offer.site.geom)
+    assert isinstance(point, Point)
+    return {
+        "center": [round(point.y, 6), round(point.x, 6)],
+        "zoom": 16,
+        "basemap": background.page_config(),
+        "scripts": [url_for("static", filename=name) for name in mapview.OFFER_MAP_JS],
+        "css": url_for("static", filename=mapview.LEAFLET_CSS),
+    }
 
 
 @bp.get("/offer/<int:offer_id>.ics")

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import pytest
 from accounts import PASSWORD
 from playwright.sync_api import Browser, Page, Response, expect
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from mapservice import outreach
 from mapservice.auth import create_user
-from mapservice.models import User
+from mapservice.models import Offer, User
 
 ARCHIVE_PATH = "/tiles/basemap.pmtiles"
 # Share of sampled pixels of the map's canvases that must differ from the background colour.
@@ -136,6 +136,22 @@ def test_without_a_place_the_quarter_is_in_view(phone_de: Page, base_url) -> Non
     # Brunnenstraße / Hannibalviertel (Nordmarkt-Südost and Borsigplatz).
     assert page.evaluate("window.mapserviceMap.getBounds().contains([51.5253, 7.4727])")
     assert page.evaluate("window.mapserviceMap.getZoom()") >= 13
+
+
+def test_offer_page_shows_the_site_on_the_streets(
+    phone_de: Page, base_url, engine, requests
+) -> None:
+    with Session(engine) as session:
+        offer_id = session.scalars(
+            select(Offer.id).where(Offer.site_id.is_not(None)).order_by(Offer.id)
+        ).first()
+    page = phone_de
+    page.goto(f"{base_url}/offer/{offer_id}")
+    expect(page.locator("#offer-map")).to_be_visible()
+    wait_for_base_map(page)
+    assert_painted(page)
+    assert page.locator("#offer-map .leaflet-interactive").count() == 1  # the site
+    assert requests.elsewhere() == []
 
 
 # --- staff pages ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@
  * <html data-basemap="loading|drawn|failed"> tells tests (and curious people) how it went. */
 (function () {
   "use strict";
-  var element = document.querySelector(".folium-map[data-basemap]");
+  var element = document.querySelector("[data-basemap]");
   var map = window.mapserviceMap;
   var root = document.documentElement;
   if (!element || !map || !window.protomapsL || !window.mapserviceBasemapStyle) {
