@@ -14,16 +14,15 @@ class Defaults:
     DATABASE_NAME = "mapservice"
     # Public data from the city and OpenStreetMap; not copied into the project.
     DATA_DIR = str(PROJECT_ROOT.parent / "shared" / "data")
-    # The base map: a PMTiles v3 archive of vector tiles the service serves itself (relative
-    # paths lie in DATA_DIR; empty: no base map). See mapservice/basemap/.
-    BASEMAP = "tiles/dortmund-basemap-2021.pmtiles"
-    # A raster tile server instead of the base map above, e.g.
-    # "https://tile.openstreetmap.org/{z}/{x}/{y}.png" with the attribution below. The only
-    # third-party request a page can make, and only if set (privacy by default).
+    # Tiles are the only third-party request a page makes, and only if set (privacy by default),
+    # e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png" with the attribution below.
     TILE_URL = ""
     TILE_ATTRIBUTION = (
         '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
     )
+    # The base map: a PMTiles v3 archive of vector tiles the service serves itself (relative
+    # paths lie in DATA_DIR; empty: none). A TILE_URL above replaces it. See mapservice/basemap/.
+    BASEMAP = "tiles/dortmund-basemap-2021.pmtiles"
     # Map centre: Nordstadt, between Nordmarkt and Borsigplatz.
     MAP_CENTER = (51.5253, 7.4727)
     MAP_ZOOM = 15
