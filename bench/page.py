@@ -10,6 +10,9 @@ Run from the project root (the private cluster, or MAPSERVICE_DATABASE_URL):
    quarter, p50/p95 over N requests for several filter combinations.
 3. In a headless Chromium on a phone-sized screen, if available: time from a filter change
    to the updated list (``window.familyLastUpdateMs`` set by ``static/js/family.js``).
+4. In the same browser: the base map's bytes for the first view (the quarter without a
+   place; a place in the quarter; a place in Witten): every range read from the PMTiles
+   archive until the map is drawn, in a fresh browser context (empty cache).
 
 Uses its own database ``mapservice_bench_page`` in the private cluster, recreated and
 loaded with the bundled data (or MAPSERVICE_DATABASE_URL as it is).
@@ -150,6 +153,74 @@ def browser_times(app: Flask, rounds: int) -> None:
     )
 
 
+TILE_VIEWS: dict[str, str] = {
+    "the quarter, no place": "/",
+    "place in the quarter, 15 min": f"/?lat={HOME['lat']}&lon={HOME['lon']}&minutes=15",
+    "place in Witten, 15 min": "/?lat=51.4700&lon=7.3670&minutes=15",
+}
+ARCHIVE_PATH = "/tiles/basemap.pmtiles"
+
+
+def tile_weight(app: Flask) -> None:
+    chromium = shutil.which("chromium")
+    if not chromium:
+        print("\nBase map: chromium missing (apt-get install chromium), skipped")
+        return
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+    rows = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=args)
+            for name, path in TILE_VIEWS.items():
+                context = browser.new_context(
+                    viewport={"width": 390, "height": 844},
+                    device_scale_factor=2,
+                    is_mobile=True,
+                    has_touch=True,
+                )
+                page = context.new_page()
+                ranges: list[int] = []
+                elsewhere: list[str] = []
+
+                def seen(response: Any, ranges: list[int] = ranges) -> None:
+                    if ARCHIVE_PATH in response.url:
+                        ranges.append(int(response.headers.get("content-length") or 0))
+
+                def asked(request: Any, elsewhere: list[str] = elsewhere) -> None:
+                    if not request.url.startswith((base, "data:", "blob:", "about:")):
+                        elsewhere.append(request.url)
+
+                page.on("response", seen)
+                page.on("request", asked)
+                started = time.perf_counter()
+                page.goto(base + path)
+                if "lat=" in path:
+                    page.wait_for_function("document.documentElement.dataset.reach !== undefined")
+                page.wait_for_function(
+                    "['drawn', 'failed'].includes(document.documentElement.dataset.basemap)",
+                    timeout=60_000,
+                )
+                drawn_ms = (time.perf_counter() - started) * 1000
+                state = page.evaluate("document.documentElement.dataset.basemap")
+                zoom = page.evaluate("window.mapserviceMap.getZoom()")
+                rows.append((name, zoom, len(ranges), sum(ranges), drawn_ms, state, elsewhere))
+                context.close()
+            browser.close()
+    finally:
+        server.shutdown()
+    print("\nBase map, first view on a phone (390x844 CSS px), bytes read from the archive:")
+    for name, zoom, count, total, drawn_ms, state, elsewhere in rows:
+        verdict = "OK" if total <= 600 * 1024 and state == "drawn" else "OVER"
+        print(
+            f"  {name:<32} zoom {zoom:>2}  {count:2d} ranges  {total / 1024:7.1f} KB"
+            f"  drawn after {drawn_ms:6.0f} ms ({state}; budget 600 KB: {verdict})"
+            f"  other hosts: {len(elsewhere)}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=40)
@@ -160,6 +231,7 @@ def main() -> int:
     server_times(app, options.requests)
     if not options.no_browser:
         browser_times(app, max(20, options.requests // 2))
+        tile_weight(app)
     return 0
 
 

@@ -23,6 +23,9 @@ class Defaults:
     TILE_ATTRIBUTION = (
         '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
     )
+    # The base map: a PMTiles v3 archive of vector tiles the service serves itself (relative
+    # paths lie in DATA_DIR; empty: none). A TILE_URL above replaces it. See mapservice/basemap/.
+    BASEMAP = "tiles/dortmund-basemap-2021.pmtiles"
     # Map centre: Nordstadt, between Nordmarkt and Borsigplatz.
     MAP_CENTER = (51.5253, 7.4727)
     MAP_ZOOM = 15

@@ -2,7 +2,9 @@
 
 The page must make no third-party request (privacy by default), so the map loads only
 ``static/vendor/leaflet`` and no folium element that pulls assets from a CDN is used
-(folium's ``Popup`` also needs jQuery). Base tiles come only from a configured tile server.
+(folium's ``Popup`` also needs jQuery). The background is the service's own vector base
+map (:mod:`mapservice.basemap`, drawn by ``static/js/basemap.js``) or, if one is
+configured, a raster tile server.
 
 folium draws what does not change with the filter (the quarter, the sub-districts, the
 credits). Sites and service areas change with every filter, so they travel as compact
@@ -20,15 +22,21 @@ from typing import Any
 
 import folium
 import shapely
-from branca.element import Figure
+from branca.element import Element, Figure
 from folium.template import Template
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import to_shape
 from markupsafe import Markup, escape
 from shapely.geometry import shape as geometry_shape
 
+from mapservice.basemap.page import BASEMAP_JS, VectorBasemap
+
 LEAFLET_JS = "vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet/leaflet.css"
+
+# A page without folium (the offer page): Leaflet, the base map's scripts and the small
+# map, in this order, all deferred.
+OFFER_MAP_JS = (LEAFLET_JS, *BASEMAP_JS[:2], "js/offer-map.js", BASEMAP_JS[2])
 
 DORTMUND_CREDIT = "Stadt Dortmund (dl-de/zero-2.0)"
 OSM_CREDIT = "© OpenStreetMap contributors"
@@ -67,7 +75,11 @@ STYLE_SITE = MarkerStyle(7, "#ffffff", 2, "#1f78b4", "site")
 
 @dataclass(frozen=True)
 class MapSettings:
-    """How the map looks, from the app's configuration."""
+    """How the map looks, from the app's configuration.
+
+    The background is the raster ``tile_url`` when one is set, else the vector ``basemap``
+    when there is one, else none.
+    """
 
     center: tuple[float, float]
     zoom: int
@@ -75,6 +87,11 @@ class MapSettings:
     tile_url: str = ""
     tile_attribution: str = ""
     label: str = "Karte"
+    basemap: VectorBasemap | None = None
+
+    @property
+    def has_background(self) -> bool:
+        return bool(self.tile_url or self.basemap)
 
 
 @dataclass(frozen=True)
@@ -181,6 +198,8 @@ class LocalLeafletMap(folium.Map):
 
         {% macro html(this, kwargs) %}
             <div class="folium-map" id={{ this.get_name()|tojson }}
+                 {%- if this.basemap %}
+                 data-basemap="{{ this.basemap|tojson|forceescape }}"{% endif %}
                  role="region" aria-label="{{ this.label|e }}"></div>
         {% endmacro %}
 
@@ -205,8 +224,26 @@ class LocalLeafletMap(folium.Map):
         # Instance lists: folium's class-level lists are shared module globals.
         self.default_js = [("leaflet", f"{base}/{LEAFLET_JS}")]
         self.default_css = [("leaflet_css", f"{base}/{LEAFLET_CSS}")]
+        figure = _figure(self)
         # The page declares its own charset; drop the Figure's duplicate meta tag.
-        _figure(self).header._children.pop("meta_http", None)
+        figure.header._children.pop("meta_http", None)
+        self.basemap: dict[str, Any] | None = None
+        self.credits_osm = False
+        if settings.tile_url:
+            folium.TileLayer(
+                tiles=settings.tile_url,
+                attr=settings.tile_attribution or " ",
+                name="Base map",
+                max_zoom=19,
+            ).add_to(self)
+        elif settings.basemap is not None:
+            self.basemap = settings.basemap.page_config()
+            self.credits_osm = "openstreetmap" in settings.basemap.attribution.lower()
+            for number, script in enumerate(BASEMAP_JS):
+                figure.header.add_child(
+                    Element(f'<script defer src="{escape(f"{base}/{script}")}"></script>'),
+                    name=f"basemap_js_{number}",
+                )
 
 
 def js_string(text: str) -> str:
@@ -269,7 +306,15 @@ class DataCredits(folium.MacroElement):
     def __init__(self, credits: Iterable[str]) -> None:
         super().__init__()
         self._name = "DataCredits"
+        self.credits = list(credits)
+        self.content = ""
+
+    def render(self, **kwargs: Any) -> Any:
+        # The base map credits OpenStreetMap itself (linked); do not say it twice.
+        shown = getattr(self._parent, "credits_osm", False)
+        credits = [c for c in self.credits if not (shown and c == OSM_CREDIT)]
         self.content = str(Markup(" | ").join(escape(credit) for credit in credits))
+        return super().render(**kwargs)
 
 
 def data_credits(sources: Iterable[tuple[str, str | None]]) -> list[str]:
@@ -304,10 +349,6 @@ def _polygon(shape: AreaShape, style: dict[str, Any]) -> folium.GeoJson:
 def build_map(settings: MapSettings, content: MapContent) -> MapParts:
     """The folium map with the quarter and sub-districts, rendered (sites: :func:`map_data`)."""
     fmap = LocalLeafletMap(settings)
-    if settings.tile_url:
-        folium.TileLayer(
-            tiles=settings.tile_url, attr=settings.tile_attribution or " ", max_zoom=19
-        ).add_to(fmap)
     for shape in content.subdistricts:
         _polygon(shape, STYLE_SUBDISTRICT).add_to(fmap)
     # The quarter's outline takes no clicks, so the sites and areas drawn later stay usable.

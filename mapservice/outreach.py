@@ -624,11 +624,7 @@ class _NumberLabel(folium.MacroElement):
 def route_map(settings: mapview.MapSettings, plan: Plan) -> mapview.MapParts:
     """The route (routed legs solid, estimated ones dashed), the stops numbered, and the
     sites of the families' offers. Every text goes through :class:`mapview.EscapedTooltip`."""
-    fmap = mapview.LocalLeafletMap(settings)
-    if settings.tile_url:
-        folium.TileLayer(
-            tiles=settings.tile_url, attr=settings.tile_attribution or " ", max_zoom=19
-        ).add_to(fmap)
+    fmap = mapview.LocalLeafletMap(settings)  # with the configured background map
     points: list[tuple[float, float]] = []
     titles: dict[int, tuple[Site, list[str]]] = {}
     for visit in plan.visits:

@@ -356,17 +356,23 @@ def requested_urls(html: str) -> list[str]:
     return found
 
 
-def test_no_third_party_url_by_default(client, offers):
+def test_no_third_party_url_by_default(app, client, offers):
     # Only our own rows in view (offers' contact texts from the real data may quote websites).
     bbox = f"{LON - 0.003},{LAT - 0.002},{LON + 0.003},{LAT + 0.002}"
     html = client.get(f"/?bbox={bbox}").get_data(as_text=True)
     assert page_state(html).listed == {offer.id for offer in offers.values()}
-    assert URL.findall(html) == []
+    # The one address in the page is the link in the base map's OpenStreetMap credit.
+    assert set(URL.findall(html)) == {"https://www.openstreetmap.org/copyright"}
     assert 'src="/static/vendor/leaflet/leaflet.js"' in html
     assert 'href="/static/vendor/leaflet/leaflet.css"' in html
-    assert "Keine Hintergrundkarte eingerichtet" in html
+    assert "data-basemap=" in html  # the service's own base map (tests/test_basemap.py)
+    assert "Keine Hintergrundkarte eingerichtet" not in html
     assert "L.tileLayer" not in html
-    # The note speaks the family's language too.
+    # Without the base map the page says there is no background, in the family's language too.
+    app.config["BASEMAP"] = ""
+    html = client.get(f"/?bbox={bbox}").get_data(as_text=True)
+    assert URL.findall(html) == []
+    assert "Keine Hintergrundkarte eingerichtet" in html
     english = client.get(f"/?bbox={bbox}&lang=en").get_data(as_text=True)
     assert "No background map configured" in english
     # With all data: URLs may appear as text, but nothing is fetched from elsewhere.

@@ -83,11 +83,7 @@ def build_planner_map(
     delta: Delta | None = None,
     points: list[tuple[float, float, str]] | None = None,
 ) -> PlannerMap:
-    fmap = LocalLeafletMap(settings)
-    if settings.tile_url:
-        folium.TileLayer(
-            tiles=settings.tile_url, attr=settings.tile_attribution or " ", name="Base map"
-        ).add_to(fmap)
+    fmap = LocalLeafletMap(settings)  # with the configured background map
     grid = result.grid
     polygons = grid.polygons_wgs84()
     index = result.coverage.combo_index(phase, category)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from mapservice.web import admin, api, outreach, planners, public, walking_api
+from mapservice.web import admin, api, basemap, outreach, planners, public, walking_api
 
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
+    app.register_blueprint(basemap.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(walking_api.bp, url_prefix="/api")
     app.register_blueprint(planners.bp, url_prefix="/planners")

@@ -14,14 +14,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, current_app, make_response, render_template, request, url_for
+from flask import Blueprint, Response, make_response, render_template, request
 from flask_babel import force_locale
 from markupsafe import Markup
 
-from mapservice import mapview, outreach
+from mapservice import outreach
 from mapservice.auth import check_roles
 from mapservice.db import get_session
 from mapservice.i18n import LANGUAGES, language_choices
+from mapservice.web import basemap
 from mapservice.web.walking_api import walk_settings
 
 OUTREACH_ROLES = ("outreach", "admin")
@@ -102,15 +103,7 @@ def plan() -> tuple[str, int] | Response:
         round_trip=asked.round_trip,
         minutes=asked.minutes,
     )
-    config = current_app.config
-    map_settings = mapview.MapSettings(
-        center=tuple(config["MAP_CENTER"]),  # type: ignore[arg-type]
-        zoom=int(config["MAP_ZOOM"]),
-        static_url=url_for("static", filename="").rstrip("/"),
-        tile_url=config.get("TILE_URL") or "",
-        tile_attribution=config.get("TILE_ATTRIBUTION") or "",
-        label="Route der Hausbesuche",
-    )
+    map_settings = basemap.map_settings(label="Route der Hausbesuche")
     today = dt.date.today()
     sheets = []
     for visit in the_plan.visits:

@@ -33,7 +33,6 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from mapservice.auth import PLANNING_ROLES, check_roles
 from mapservice.db import get_session
-from mapservice.mapview import MapSettings
 from mapservice.models import HypotheticalOffer, Scenario, User
 from mapservice.planning import mapping, report, scenarios
 from mapservice.planning.coverage import PLANNING_PHASES
@@ -50,6 +49,7 @@ from mapservice.planning.service import (
 from mapservice.taxonomy import categories, phases
 from mapservice.validation import ParameterError
 from mapservice.walking.profiles import settings_from_config
+from mapservice.web import basemap
 
 bp = Blueprint("planners", __name__)
 
@@ -145,15 +145,7 @@ def index() -> str:
     real, what_if, change = _results(view)
     shown = what_if or real
     _combo_checked(shown, view)
-    config = current_app.config
-    settings = MapSettings(
-        center=tuple(config["MAP_CENTER"]),  # type: ignore[arg-type]
-        zoom=int(config["MAP_ZOOM"]),
-        static_url=url_for("static", filename="").rstrip("/"),
-        tile_url=config.get("TILE_URL") or "",
-        tile_attribution=config.get("TILE_ATTRIBUTION") or "",
-        label="Coverage map",
-    )
+    settings = basemap.map_settings(label="Coverage map")
     points = []
     if view.scenario is not None:
         for item in view.scenario.changes:
@@ -184,7 +176,7 @@ def index() -> str:
         areas=area_choices(get_session()),
         phases=[phases()[p] for p in PLANNING_PHASES],
         categories=categories(),
-        profiles=settings_from_config(config).profiles,
+        profiles=settings_from_config(current_app.config).profiles,
         scenarios=scenarios.owned_scenarios(get_session(), _user()),
         minute_legend=mapping.legend(mapping.MINUTE_BINS),
         child_legend=mapping.legend(mapping.CHILD_BINS),

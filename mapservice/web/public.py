@@ -43,6 +43,7 @@ from mapservice.i18n import current_language, offer_text
 from mapservice.models import Offer, Site
 from mapservice.taxonomy import MAX_AGE_MONTHS, categories
 from mapservice.validation import BBox, ParameterError, parse_age_months
+from mapservice.web import basemap
 from mapservice.web.walking_api import walk_settings
 
 bp = Blueprint("public", __name__)
@@ -291,14 +292,7 @@ def index() -> tuple[str, int]:
     sources = [(s.source_dataset, s.source_licence) for s in shown_sites]
     sources += [(o.source_dataset, None) for o in view.offers]
     sources += [(f["properties"]["source_dataset"], None) for f in quarters + subdistricts]
-    settings = mapview.MapSettings(
-        center=(float(center[0]), float(center[1])),
-        zoom=int(config["MAP_ZOOM"]),
-        static_url=url_for("static", filename="").rstrip("/"),
-        tile_url=config.get("TILE_URL") or "",
-        tile_attribution=config.get("TILE_ATTRIBUTION") or "",
-        label=gettext("Karte der Angebote"),
-    )
+    settings = basemap.map_settings(label=gettext("Karte der Angebote"))
     outlines = (
         [mapview.AreaShape(queries.feature_collection(subdistricts), "")] if subdistricts else []
     )
@@ -311,7 +305,7 @@ def index() -> tuple[str, int]:
         "index.html",
         map=mapview.build_map(settings, content),
         map_data=view.map_data(),
-        has_tiles=bool(settings.tile_url),
+        has_tiles=settings.has_background,
         credits=content.credits,
         quarter_names=[f["properties"]["name"] for f in quarters],
         has_anchors=bool(view.anchors),
@@ -381,6 +375,7 @@ def offer_page(offer_id: int) -> str:
     )
     return render_template(
         "offer.html",
+        offer_map=_offer_map(offer),
         offer=offer,
         title=title,
         description=description,
@@ -388,6 +383,23 @@ def offer_page(offer_id: int) -> str:
         json_ld=json_ld,
         back_args=back,
     )
+
+
+def _offer_map(offer: Offer) -> dict[str, Any] | None:
+    """A small street map around the offer's site (``static/js/offer-map.js``), when the
+    service has its own base map; a home-visit offer has no place to show."""
+    background = basemap.map_settings(label=gettext("Karte")).basemap
+    if offer.site is None or background is None:
+        return None
+    point = to_shape(offer.site.geom)
+    assert isinstance(point, Point)
+    return {
+        "center": [round(point.y, 6), round(point.x, 6)],
+        "zoom": 16,
+        "basemap": background.page_config(),
+        "scripts": [url_for("static", filename=name) for name in mapview.OFFER_MAP_JS],
+        "css": url_for("static", filename=mapview.LEAFLET_CSS),
+    }
 
 
 @bp.get("/offer/<int:offer_id>.ics")

@@ -19,6 +19,11 @@ SCREENSHOTS = os.environ.get("MAPSERVICE_SCREENSHOTS")  # e.g. docs/, to refresh
 BLOCKING = ("serious", "critical")
 
 
+def base_map_drawn(page: Page) -> None:
+    """Wait until the base map's tiles for the current view are drawn (for screenshots)."""
+    page.wait_for_function("document.documentElement.dataset.basemap === 'drawn'", timeout=30_000)
+
+
 def updated(page: Page, count: int) -> None:
     page.wait_for_function(f"Number(document.documentElement.dataset.updated) >= {count}")
 
@@ -67,6 +72,7 @@ def test_flow_in_german_on_a_phone(phone_de: Page, base_url: str, requests) -> N
     if SCREENSHOTS:
         page.goto(page.url.replace("minutes=5", "minutes=10"))
         page.wait_for_function("document.documentElement.dataset.reach !== undefined")
+        base_map_drawn(page)
         page.locator(".map-section").scroll_into_view_if_needed()
         page.screenshot(path=str(Path(SCREENSHOTS, "phone-de.png")))
     assert requests.elsewhere() == []
@@ -85,6 +91,7 @@ def test_flow_in_arabic_right_to_left(phone_ar: Page, base_url: str, requests) -
         page.select_option("select[name=minutes]", "10")
         updated(page, 4)
         page.wait_for_function("document.documentElement.dataset.reach !== undefined")
+        base_map_drawn(page)
         page.locator(".map-section").scroll_into_view_if_needed()
         page.screenshot(path=str(Path(SCREENSHOTS, "phone-ar.png")))
     assert requests.elsewhere() == []

@@ -105,6 +105,7 @@
     var key = params.toString();
     if (key === reachKey) return;
     reachKey = key;
+    fitPlace(null);  // at once, so the base map loads where the family looks
     fetch("/api/isochrone?" + key, { headers: { Accept: "application/geo+json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (bands) {
@@ -119,10 +120,21 @@
         }).addTo(reachLayer);
         layer.bringToBack();
         document.documentElement.dataset.reach = bands.estimated ? "estimated" : "network";
-        var bounds = layer.getBounds();
-        if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8], animate: false });
+        fitPlace(layer.getBounds());
       })
       .catch(function () { /* the list still answers */ });
+  }
+
+  /* The chosen place, the offers reached from it and (once known) the walking area, in view:
+   * wherever the place is (in Witten too), whatever the screen. */
+  function fitPlace(areaBounds) {
+    if (!data.origin) return;
+    var bounds = L.latLngBounds([data.origin, data.origin]);
+    data.sites.forEach(function (row) {
+      if (row[5].length) bounds.extend([row[0], row[1]]);
+    });
+    if (areaBounds && areaBounds.isValid()) bounds.extend(areaBounds);
+    map.fitBounds(bounds, { padding: [12, 12], maxZoom: 16, animate: false });
   }
 
   function queryString() {
