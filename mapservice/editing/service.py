@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 from mapservice.editing import revisions
 from mapservice.editing.offer_input import OfferInput, check_offer, tri_state_stored
 from mapservice.editing.permissions import Actor, EditingError, Forbidden, NotFound, require
-from mapservice.editing.states import diff, offer_etag, offer_state, site_state
+from mapservice.editing.states import (
+    PROVIDER_FIELDS,
+    diff,
+    offer_etag,
+    offer_state,
+    provider_state,
+    site_state,
+)
 from mapservice.models import WGS84, Offer, Proposal, Provider, ScheduleSlot, Site
 from mapservice.walking.precompute import refresh_reach
 from mapservice.walking.profiles import WalkSettings
@@ -321,3 +328,20 @@ def restore_offer(session: Session, actor: Actor, offer: Offer, revision_id: int
         if key not in ("last_verified", "is_example") and current.get(key) != value
     }
     return apply_values(session, values, offer, actor.name, action="restore")
+
+
+def save_provider(
+    session: Session, actor: Actor, provider: Provider, values: Mapping[str, Any]
+) -> Provider:
+    """Change a provider's fields (editors): name, kind, contact, website, ``trusted``."""
+    require(actor, "provider.edit")
+    before = provider_state(provider)
+    for name, value in values.items():
+        if name not in PROVIDER_FIELDS:
+            raise InvalidInput({name: f"unknown field {name!r}"})
+        setattr(provider, name, value)
+    session.flush()
+    revisions.record(
+        session, "provider", provider.id, actor.name, diff(before, provider_state(provider))
+    )
+    return provider
