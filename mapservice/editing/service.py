@@ -93,6 +93,14 @@ def save_offer(
     if not checked.ok:
         raise InvalidInput(checked.errors)
     values = checked.values
+    if (
+        offer is not None
+        and offer.site is not None
+        and values.get("wheelchair") == (offer.site.wheelchair)
+    ):
+        del values["wheelchair"]
+    if offer is not None and not values:
+        return Outcome(offer)  # sent back unchanged: nothing to write or to review
     if actor.role == "provider" and offer is None:
         values.setdefault("provider_id", actor.provider_id)
     if actor.reviewed:
