@@ -136,10 +136,13 @@ def _count_login_attempt() -> None:
         )
 
 
-def _safe_next(target: str | None) -> str:
-    """Only paths on this site (no scheme, no ``//host``) are followed after login."""
+def _safe_next(target: str | None, role: str = "planner") -> str:
+    """Only paths on this site (no scheme, no ``//host``) are followed after login; without
+    one, each role lands on its own start page."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
+    if role in ("editor", "provider"):
+        return url_for("editing.index")
     return url_for("planners.index")
 
 
@@ -152,7 +155,7 @@ def login() -> str | BaseResponse | tuple[str, int]:
             user = authenticate(get_session(), form.email.data or "", form.password.data or "")
             if user is not None:
                 login_user(user)
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(_safe_next(request.args.get("next"), user.role))
         flash("Wrong e-mail or password.", "error")
         return render_template("planners/login.html", form=form), 401
     return render_template("planners/login.html", form=form)
