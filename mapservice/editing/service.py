@@ -77,8 +77,12 @@ def save_offer(
     if_match: str | None = None,
     walk: WalkSettings | None = None,
     today: dt.date | None = None,
+    checked: bool = True,
 ) -> Outcome:
     """Create (``offer`` None) or change an offer from form or API ``data``.
+
+    ``checked``: the person looked at the whole offer, so it counts as checked today (not
+    so for a bare status change or ending).
 
     Raises :class:`Forbidden`, :class:`InvalidInput` (nothing written), :class:`Stale`.
     """
@@ -88,11 +92,11 @@ def save_offer(
             raise Stale("the offer was changed since it was read")
     else:
         require(actor, "offer.create", _provider_of_new(actor, data))
-    checked = check_offer(data, offer_state(offer) if offer is not None else None)
-    _check_references(session, actor, checked, offer)
-    if not checked.ok:
-        raise InvalidInput(checked.errors)
-    values = checked.values
+    given = check_offer(data, offer_state(offer) if offer is not None else None)
+    _check_references(session, actor, given, offer)
+    if not given.ok:
+        raise InvalidInput(given.errors)
+    values = given.values
     if (
         offer is not None
         and offer.site is not None
@@ -117,7 +121,9 @@ def save_offer(
         session.add(proposal)
         session.flush()
         return Outcome(offer, proposal)
-    return Outcome(apply_values(session, values, offer, actor.name, walk=walk, today=today))
+    return Outcome(
+        apply_values(session, values, offer, actor.name, walk=walk, today=today, checked=checked)
+    )
 
 
 def _provider_of_new(actor: Actor, data: Mapping[str, Any]) -> int | None:
@@ -160,6 +166,7 @@ def apply_values(
     action: str | None = None,
     walk: WalkSettings | None = None,
     today: dt.date | None = None,
+    checked: bool = True,
 ) -> Offer:
     """Write checked ``values`` to ``offer`` (a new one when None) with revisions.
 
@@ -195,7 +202,8 @@ def apply_values(
                 offer.provider = session.get(Provider, value) if value is not None else None
             else:
                 setattr(offer, name, value)
-        offer.last_verified = today or dt.date.today()
+        if checked or created:
+            offer.last_verified = today or dt.date.today()
         session.add(offer)
     session.flush()
     session.refresh(offer)
@@ -302,7 +310,7 @@ def end_offer(
 ) -> Outcome:
     """End an offer: off the public map, kept with its history (never deleted)."""
     require(actor, "offer.end", offer.provider_id)
-    return save_offer(session, actor, {"status": "ended"}, offer, if_match=if_match)
+    return save_offer(session, actor, {"status": "ended"}, offer, if_match=if_match, checked=False)
 
 
 def duplicate_offer(session: Session, actor: Actor, offer: Offer) -> Outcome:
@@ -335,7 +343,7 @@ def restore_offer(session: Session, actor: Actor, offer: Offer, revision_id: int
         for key, value in state.items()
         if key not in ("last_verified", "is_example") and current.get(key) != value
     }
-    return apply_values(session, values, offer, actor.name, action="restore")
+    return apply_values(session, values, offer, actor.name, action="restore", checked=False)
 
 
 def save_provider(
