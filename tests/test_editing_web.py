@@ -287,3 +287,53 @@ def test_provider_confirms_all(
         )
     )
     assert stale == 0
+
+
+def test_editor_moves_site_and_walking_times_follow(
+    client: FlaskClient, users: dict[str, User], db_session: Session
+) -> None:
+    site = db_session.scalar(
+        select(Site).join(WalkSiteSnap, WalkSiteSnap.site_id == Site.id).limit(1)
+    )
+    assert site is not None
+    sign_in(client, "editor@example.org")
+    page = client.get(f"/editing/sites/{site.id}").get_data(as_text=True)
+    assert 'id="site-map"' in page
+    lat = re.search(r'name="lat" id="site_lat" value="([^"]+)"', page)
+    lon = re.search(r'name="lon" id="site_lon" value="([^"]+)"', page)
+    assert lat and lon
+    moved_lat = f"{float(lat.group(1)) + 0.0005:.6f}"
+    bad = client.post(
+        f"/editing/sites/{site.id}",
+        data=form_data(page, name="", lat=moved_lat, lon=lon.group(1), wheelchair="yes"),
+    )
+    assert bad.status_code == 400 and "name is missing" in bad.get_data(as_text=True)
+    answer = client.post(
+        f"/editing/sites/{site.id}",
+        data=form_data(
+            page, name=site.name, lat=moved_lat, lon=lon.group(1), wheelchair="yes", city="Dortmund"
+        ),
+    )
+    assert answer.status_code == 302
+    db_session.expire_all()
+    moved = db_session.get(Site, site.id)
+    assert moved is not None and moved.wheelchair == "yes"
+    snaps = db_session.scalars(select(WalkSiteSnap).where(WalkSiteSnap.site_id == site.id)).all()
+    assert snaps and all(snap.computed_at >= moved.updated_at for snap in snaps)
+    from mapservice.editing import revisions
+
+    latest = revisions.history(db_session, "site", site.id)[0]
+    assert latest.author == "editor@example.org" and "location" in latest.changes
+
+
+def test_provider_cannot_edit_shared_site_directly(
+    client: FlaskClient, users: dict[str, User], db_session: Session
+) -> None:
+    site = any_site(db_session)
+    sign_in(client, "provider@example.org")
+    page = client.get("/editing/").get_data(as_text=True)
+    answer = client.post(
+        f"/editing/sites/{site.id}",
+        data=form_data(page, name="Gekapert", lat="51.5", lon="7.4", wheelchair="yes"),
+    )
+    assert answer.status_code == 403
