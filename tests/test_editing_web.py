@@ -201,6 +201,7 @@ def test_provider_proposal_reviewed_by_editor(
     other = app.test_client()
     sign_in(other, "other@example.org")
     assert other.get(f"/editing/proposals/{proposal.id}").status_code == 403
+    assert other.get(f"/editing/offers/{offer.id}").status_code == 403
     assert "Neuer Titel vom Anbieter" not in other.get(
         "/editing/proposals?status=pending"
     ).get_data(as_text=True)

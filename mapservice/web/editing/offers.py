@@ -152,6 +152,7 @@ def offer_new() -> Any:
 @bp.route("/offers/<int:offer_id>", methods=["GET", "POST"])
 def offer_edit(offer_id: int) -> Any:
     offer = _offer(offer_id)
+    require(actor(), "offer.edit", offer.provider_id)
     if request.method == "GET":
         wheelchair = offer.site.wheelchair if offer.site is not None else None
         return _render_form(form_from_state(offer_state(offer), wheelchair), offer)
