@@ -1,9 +1,8 @@
-"""What admins change by hand: offer status, verification date, anchor flag; imports and
-exports in the exchange format. Free of Flask."""
+"""What admins do besides editing (see :mod:`mapservice.editing` for changes of offers and
+sites): the offer overview, imports and exports in the exchange format. Free of Flask."""
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from mapservice.importers.exchange import export_file, format_of, import_file
 from mapservice.importers.records import ImportCounts
-from mapservice.models import OFFER_STATUSES, Offer, Site, User
+from mapservice.models import Offer, User
 from mapservice.walking.precompute import RefreshSummary, refresh_stale_reach
 from mapservice.walking.profiles import WalkSettings
 
@@ -52,21 +51,6 @@ def offer_sources(session: Session) -> list[str]:
     return list(
         session.scalars(select(Offer.source_dataset).distinct().order_by(Offer.source_dataset))
     )
-
-
-def set_status(offer: Offer, status: str) -> None:
-    if status not in OFFER_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(OFFER_STATUSES)}")
-    offer.status = status
-
-
-def mark_verified(offer: Offer, today: dt.date | None = None) -> None:
-    offer.last_verified = today or dt.date.today()
-
-
-def toggle_anchor(site: Site) -> bool:
-    site.is_anchor = not site.is_anchor
-    return site.is_anchor
 
 
 def list_users(session: Session) -> list[User]:

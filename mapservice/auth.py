@@ -1,4 +1,4 @@
-"""Logins and roles (planner, outreach worker, admin).
+"""Logins and roles (planner, outreach worker, admin, editor, provider).
 
 * Flask-Login keeps the session; passwords are hashed with werkzeug (scrypt).
 * Flask-WTF's CSRFProtect guards every POST/PUT/PATCH/DELETE of the whole app (nothing is
@@ -47,7 +47,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from mapservice.db import get_session
-from mapservice.models import USER_ROLES, User
+from mapservice.models import USER_ROLES, Provider, User
 
 PLANNING_ROLES = ("planner", "admin")
 MIN_PASSWORD_LENGTH = 10
@@ -68,18 +68,29 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def create_user(session: Session, email: str, password: str, role: str) -> User:
-    """A new account; the e-mail is stored lower-case."""
+def create_user(
+    session: Session, email: str, password: str, role: str, provider: Provider | None = None
+) -> User:
+    """A new account; the e-mail is stored lower-case. A ``provider`` account is bound to
+    one provider (and only a provider account is)."""
     email = email.strip().lower()
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
         raise AccountError("not an e-mail address")
     if role not in USER_ROLES:
         raise AccountError(f"role must be one of {', '.join(USER_ROLES)}")
+    if (role == "provider") != (provider is not None):
+        raise AccountError("a provider account needs its provider (and only it has one)")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise AccountError("an account with this e-mail exists already")
-    user = User(email=email, password_hash=hash_password(password), role=role, active=True)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        active=True,
+        provider_id=provider.id if provider is not None else None,
+    )
     session.add(user)
     session.flush()
     return user
@@ -125,10 +136,13 @@ def _count_login_attempt() -> None:
         )
 
 
-def _safe_next(target: str | None) -> str:
-    """Only paths on this site (no scheme, no ``//host``) are followed after login."""
+def _safe_next(target: str | None, role: str = "planner") -> str:
+    """Only paths on this site (no scheme, no ``//host``) are followed after login; without
+    one, each role lands on its own start page."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
+    if role in ("editor", "provider"):
+        return url_for("editing.index")
     return url_for("planners.index")
 
 
@@ -141,7 +155,7 @@ def login() -> str | BaseResponse | tuple[str, int]:
             user = authenticate(get_session(), form.email.data or "", form.password.data or "")
             if user is not None:
                 login_user(user)
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(_safe_next(request.args.get("next"), user.role))
         flash("Wrong e-mail or password.", "error")
         return render_template("planners/login.html", form=form), 401
     return render_template("planners/login.html", form=form)

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from waitress import serve
 
 from mapservice import db
+from mapservice.editing import commands as editing_commands
 from mapservice.importers import commands as import_commands
 from mapservice.importers.default_data import load_default_data_if_empty
 from mapservice.pgcluster import local_cluster
@@ -71,6 +72,6 @@ def serve_command(host: str, port: int, threads: int) -> None:
 def init_app(app: Flask) -> None:
     for command in (init_db_command, cluster_group, serve_command):
         app.cli.add_command(command)
-    for module in (import_commands, walking_commands, planning_commands):
+    for module in (import_commands, walking_commands, planning_commands, editing_commands):
         for command in module.commands:
             app.cli.add_command(command)

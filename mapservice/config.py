@@ -29,6 +29,8 @@ class Defaults:
     # Map centre: Nordstadt, between Nordmarkt and Borsigplatz.
     MAP_CENTER = (51.5253, 7.4727)
     MAP_ZOOM = 15
+    # Offers last checked longer ago than this many months count as overdue (issue 10).
+    OVERDUE_MONTHS = 6
     # None: a random key kept in instance/secret_key (see create_app).
     SECRET_KEY: str | None = None
     # Compressed answers keep the page within its weight budget. Generated answers use gzip;

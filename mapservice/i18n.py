@@ -11,12 +11,13 @@ and falls back to the German columns.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from babel import Locale
-from babel.dates import get_day_names
+from babel.dates import format_date, get_day_names
 from flask import Flask, Response, g, request, url_for
 from flask_babel import Babel, get_locale, gettext
 
@@ -105,6 +106,11 @@ def day_name(weekday: int, width: Literal["abbreviated", "wide"] = "wide") -> st
     return str(get_day_names(width, locale=current_language())[weekday])
 
 
+def month_year(day: dt.date) -> str:
+    """``November 2026`` in the page's language (the month as named on its own)."""
+    return format_date(day, "LLLL y", locale=current_language())
+
+
 def category_label(key: str) -> str:
     """A category's label in the page's language (the taxonomy holds the German msgid)."""
     category = categories().get(key)
@@ -179,3 +185,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(language_name, "language_name")
     app.add_template_global(offer_text, "offer_text")
     app.add_template_global(day_name, "day_name")
+    app.add_template_global(month_year, "month_year")

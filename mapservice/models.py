@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     func,
     true,
 )
@@ -72,6 +73,8 @@ class Provider(Base):
     kind: Mapped[str] = mapped_column(String(20))
     contact: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str | None] = mapped_column(String(500))
+    # Revision 0009: this provider's own changes go live without an editor's review.
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     offers: Mapped[list[Offer]] = relationship(back_populates="provider")
 
@@ -173,6 +176,8 @@ class Offer(Base):
     is_example: Mapped[bool] = mapped_column(Boolean, default=False)
     source_dataset: Mapped[str] = mapped_column(String(100))
     source_id: Mapped[str] = mapped_column(String(200))
+    # Revision 0009: the offer pauses during the NRW school holidays.
+    no_school_holidays: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     provider: Mapped[Provider | None] = relationship(back_populates="offers")
     site: Mapped[Site | None] = relationship(back_populates="offers")
@@ -325,7 +330,7 @@ class WalkSiteSnap(Base):
 
 # --- Planners: accounts, scenarios, census grid (revision 0005) ---------------------------
 
-USER_ROLES = ("planner", "outreach", "admin")
+USER_ROLES = ("planner", "outreach", "admin", "editor", "provider")
 HYPOTHETICAL_ACTIONS = ("add", "move", "remove")
 
 
@@ -336,7 +341,12 @@ class User(Base):
     """
 
     __tablename__ = "app_user"
-    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="app_user_role"),)
+    __table_args__ = (
+        CheckConstraint(_in("role", USER_ROLES), name="app_user_role"),
+        CheckConstraint(
+            "(role = 'provider') = (provider_id IS NOT NULL)", name="app_user_provider_binding"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
@@ -346,6 +356,10 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # Revision 0009: a provider account acts for this provider only.
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id", ondelete="RESTRICT"))
+
+    provider: Mapped[Provider | None] = relationship()
 
     scenarios: Mapped[list[Scenario]] = relationship(
         back_populates="owner", cascade="all, delete-orphan"
@@ -478,3 +492,82 @@ class AddressPoint(Base):
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True))
     source_dataset: Mapped[str] = mapped_column(String(100))
     source_id: Mapped[str] = mapped_column(String(200))
+
+
+# --- Editing: revisions, providers' proposals, API tokens (revision 0009) ------------------
+
+REVISION_ENTITIES = ("offer", "site", "provider")
+REVISION_ACTIONS = ("create", "update", "delete", "restore")
+PROPOSAL_STATUSES = ("pending", "approved", "declined")
+
+
+class Revision(Base):
+    """One change to an offer, site or provider: who (an account name or ``import:<run>``),
+    when, and ``changes`` as ``{field: [old, new]}`` in JSON values."""
+
+    __tablename__ = "revision"
+    __table_args__ = (
+        CheckConstraint(_in("entity", REVISION_ENTITIES), name="revision_entity"),
+        CheckConstraint(_in("action", REVISION_ACTIONS), name="revision_action"),
+        Index("ix_revision_entity", "entity", "entity_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(10))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(10))
+    author: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    changes: Mapped[dict[str, Any]] = mapped_column()
+
+
+class Proposal(Base):
+    """A provider account's new offer (``offer_id`` None) or change, waiting for review.
+
+    ``data`` holds the offer as the write API spells it; ``base_etag`` the version of the
+    offer it was made against."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (
+        CheckConstraint(_in("status", PROPOSAL_STATUSES), name="proposal_status"),
+        CheckConstraint(
+            "status <> 'declined' OR reason IS NOT NULL", name="proposal_declined_reason"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"))
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(300))
+    data: Mapped[dict[str, Any]] = mapped_column()
+    base_etag: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    offer: Mapped[Offer | None] = relationship()
+    provider: Mapped[Provider] = relationship()
+
+
+class ApiToken(Base):
+    """A bearer token of an account; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()

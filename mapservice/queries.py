@@ -159,10 +159,13 @@ def offer_properties(offer: Offer) -> dict[str, Any]:
         # fields listed here hold the category's general rule in NRW, not the source's word.
         "taxonomy_facts": sorted(offer.taxonomy_facts or []),
         "contact": offer.contact,
+        "capacity": offer.capacity,
         "status": offer.status,
         "last_verified": offer.last_verified.isoformat() if offer.last_verified else None,
         "schedule": schedule_rows(offer.schedule),
+        "no_school_holidays": offer.no_school_holidays,
         "provider": offer.provider.name if offer.provider else None,
+        "provider_id": offer.provider_id,
         "site_id": site.id if site else None,
         "site_name": site.name if site else None,
         "address": site.address if site else None,

@@ -28,6 +28,7 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 from tqdm import tqdm
 
+from mapservice.editing.revisions import ChangeTracker, import_author
 from mapservice.importers.facts import with_category_facts
 from mapservice.importers.records import (
     AreaRecord,
@@ -100,26 +101,34 @@ def reference_problems(session: Session, batch: Batch) -> list[tuple[int, str]]:
 def write_batch(
     session: Session, batch: Batch, *, progress: bool = False, label: str = "import"
 ) -> ImportCounts:
-    """Upsert everything in ``batch`` in one savepoint; return what changed."""
+    """Upsert everything in ``batch`` in one savepoint; return what changed.
+
+    Every created, changed or removed offer, site and provider gets a revision whose
+    author is ``import:<label>`` (written in one INSERT at the end).
+    """
     counts = ImportCounts()
+    tracker = ChangeTracker()
     total = len(batch.sites) + len(batch.offers) + len(batch.areas)
     with (
         session.begin_nested(),
         tqdm(total=total, desc=label, unit="rec", file=sys.stderr, disable=not progress) as bar,
     ):
         _upsert_areas(session, batch.areas, counts, bar)
-        providers = _upsert_providers(session, batch.providers, counts)
-        sites = _upsert_sites(session, batch.sites, counts, bar)
+        providers = _upsert_providers(session, batch.providers, counts, tracker)
+        sites = _upsert_sites(session, batch.sites, counts, bar, tracker)
         for dataset, current in batch.complete_datasets.items():
-            removed = _remove_vanished_sites(session, dataset, current)
+            removed = _remove_vanished_sites(session, dataset, current, tracker)
             if removed:
-                counts.add("removed", "sites", removed)
+                counts.add("removed", "sites", len(removed))
+                tracker.deleted("site", removed)
         if batch.site_flags:
             flagged = _sites_by_key(session, batch.site_flags)
             for key, flags in batch.site_flags.items():
+                tracker.watch("site", flagged[key], created=False)
                 counts.add(_outcome(_assign(flagged[key], flags)), "sites")
-        _upsert_offers(session, batch.offers, sites, providers, counts, bar)
+        _upsert_offers(session, batch.offers, sites, providers, counts, bar, tracker)
         session.flush()
+        tracker.write(session, import_author(label))
     return counts
 
 
@@ -158,8 +167,10 @@ def _outcome(changed: bool) -> str:
     return "updated" if changed else "unchanged"
 
 
-def _remove_vanished_sites(session: Session, dataset: str, current: set[str]) -> int:
-    """Delete the sites of ``dataset`` not in ``current``; how many there were.
+def _remove_vanished_sites(
+    session: Session, dataset: str, current: set[str], tracker: ChangeTracker
+) -> list[int]:
+    """Delete the sites of ``dataset`` not in ``current``; their ids.
 
     Looked up first because the data-version trigger fires for every DELETE statement,
     even one that matches no row.
@@ -172,9 +183,10 @@ def _remove_vanished_sites(session: Session, dataset: str, current: set[str]) ->
         )
     )
     if gone:
+        tracker.deleted("offer", session.scalars(select(Offer.id).where(Offer.site_id.in_(gone))))
         # A bulk delete: the database cascades to the offers and reach tables.
         session.execute(delete(Site).where(Site.id.in_(gone)))
-    return len(gone)
+    return gone
 
 
 def _upsert_areas(
@@ -209,7 +221,10 @@ def _upsert_areas(
 
 
 def _upsert_providers(
-    session: Session, records: Sequence[ProviderRecord], counts: ImportCounts
+    session: Session,
+    records: Sequence[ProviderRecord],
+    counts: ImportCounts,
+    tracker: ChangeTracker,
 ) -> dict[str, Provider]:
     names = {record.name for record in records}
     stored = {
@@ -221,9 +236,10 @@ def _upsert_providers(
         created = provider is None
         if provider is None:
             assert record.kind is not None  # checked by reference_problems
-            provider = Provider(name=record.name, kind=record.kind)
+            provider = Provider(name=record.name, kind=record.kind, trusted=False)
             session.add(provider)
             stored[record.name] = provider
+        tracker.watch("provider", provider, created=created)
         # None means "the source does not say": keep what is stored.
         given = {"kind": record.kind, "contact": record.contact, "website": record.website}
         changed = _assign(
@@ -246,7 +262,11 @@ def _sites_by_key(session: Session, keys: Iterable[SourceKey]) -> dict[SourceKey
 
 
 def _upsert_sites(
-    session: Session, records: Sequence[SiteRecord], counts: ImportCounts, bar: tqdm
+    session: Session,
+    records: Sequence[SiteRecord],
+    counts: ImportCounts,
+    bar: tqdm,
+    tracker: ChangeTracker,
 ) -> dict[SourceKey, Site]:
     stored = _sites_by_key(session, (record.key for record in records))
     for record in records:
@@ -262,6 +282,7 @@ def _upsert_sites(
             )
             session.add(site)
             stored[record.key] = site
+        tracker.watch("site", site, created=created)
         # None means "the source does not say": keep what another source (the catalogue) set.
         flags = {
             "is_anchor": record.is_anchor,
@@ -302,6 +323,7 @@ def _upsert_offers(
     providers: dict[str, Provider],
     counts: ImportCounts,
     bar: tqdm,
+    tracker: ChangeTracker,
 ) -> None:
     if not records:
         return
@@ -330,11 +352,16 @@ def _upsert_offers(
         record = with_category_facts(record)
         found = stored.get(record.key)
         if found is None:
-            offer = Offer(source_dataset=record.source_dataset, source_id=record.source_id)
+            offer = Offer(
+                source_dataset=record.source_dataset,
+                source_id=record.source_id,
+                no_school_holidays=False,
+            )
             session.add(offer)
             stored[record.key] = offer
         else:
             offer = found
+        tracker.watch("offer", offer, created=found is None)
         changed = _assign(
             offer,
             {

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from mapservice.auth import AccountError, create_user
 from mapservice.db import session_scope
+from mapservice.editing.accounts import find_provider
 from mapservice.models import USER_ROLES
 from mapservice.planning import compare
 from mapservice.planning.demand import CensusFormatError, import_census_csv
@@ -23,9 +24,10 @@ from mapservice.walking.profiles import settings_from_config
 @click.command("add-user")
 @click.argument("email")
 @click.option("--role", type=click.Choice(USER_ROLES), required=True)
+@click.option("--provider", "provider_ref", help="Provider (name or id) of a provider account.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
-def add_user_command(email: str, role: str, password_stdin: bool) -> None:
+def add_user_command(email: str, role: str, provider_ref: str | None, password_stdin: bool) -> None:
     """Create an account (the password is prompted for, or read from stdin)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -33,8 +35,12 @@ def add_user_command(email: str, role: str, password_stdin: bool) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with session_scope() as session:
-            user = create_user(session, email, password, role)
-            click.echo(f"Account {user.id} created with role {role}.")
+            provider = find_provider(session, provider_ref) if provider_ref else None
+            if provider_ref and provider is None:
+                raise AccountError(f"no provider named or numbered {provider_ref!r}")
+            user = create_user(session, email, password, role, provider)
+            bound = f" for {provider.name}" if provider is not None else ""
+            click.echo(f"Account {user.id} created with role {role}{bound}.")
     except AccountError as error:
         raise click.ClickException(str(error)) from None
 

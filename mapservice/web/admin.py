@@ -27,14 +27,18 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from mapservice import admin
 from mapservice.auth import AccountError, check_roles, create_user
 from mapservice.db import get_session
+from mapservice.editing import freshness, listing
+from mapservice.editing.permissions import Actor
+from mapservice.editing.service import save_offer, save_site
 from mapservice.importers.exchange import FORMATS
 from mapservice.importers.records import ImportFailed
-from mapservice.models import OFFER_STATUSES, USER_ROLES, Offer, Site
+from mapservice.models import OFFER_STATUSES, USER_ROLES, Offer, Provider, Site
 from mapservice.queries import find_anchor_sites
 from mapservice.taxonomy import categories
 from mapservice.walking.profiles import settings_from_config
@@ -47,6 +51,10 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 @bp.before_request
 def _admins_only() -> Any:
     return check_roles(("admin",))
+
+
+def _actor() -> Actor:
+    return Actor.of(current_user._get_current_object())
 
 
 def _filters(args: Any) -> dict[str, str]:
@@ -92,10 +100,11 @@ def _offer(offer_id: int) -> Offer:
 @bp.post("/offers/<int:offer_id>/status")
 def offer_status(offer_id: int) -> BaseResponse:
     offer = _offer(offer_id)
-    try:
-        admin.set_status(offer, request.form.get("new_status", ""))
-    except ValueError as exc:
-        abort(400, description=str(exc))
+    new_status = request.form.get("new_status", "")
+    if new_status not in OFFER_STATUSES:
+        abort(400, description=f"status must be one of {', '.join(OFFER_STATUSES)}")
+    # Through the editing domain, so the change is a revision like any other.
+    save_offer(get_session(), _actor(), {"status": new_status}, offer, checked=False)
     get_session().commit()
     flash(f"„{offer.title}“: Status {offer.status}.", "ok")
     return _back()
@@ -104,7 +113,7 @@ def offer_status(offer_id: int) -> BaseResponse:
 @bp.post("/offers/<int:offer_id>/verified")
 def offer_verified(offer_id: int) -> BaseResponse:
     offer = _offer(offer_id)
-    admin.mark_verified(offer)
+    freshness.confirm(get_session(), _actor(), [offer])
     get_session().commit()
     flash(f"„{offer.title}“: heute geprüft.", "ok")
     return _back()
@@ -115,7 +124,8 @@ def site_anchor(site_id: int) -> BaseResponse:
     site = get_session().get(Site, site_id)
     if site is None:
         abort(404)
-    now = admin.toggle_anchor(site)
+    save_site(get_session(), _actor(), site, {"is_anchor": not site.is_anchor})
+    now = site.is_anchor
     get_session().commit()
     flash(f"„{site.name}“ ist {'jetzt' if now else 'nicht mehr'} Anlaufstelle.", "ok")
     return _back()
@@ -163,9 +173,15 @@ def users() -> tuple[str, int]:
     status = 200
     if request.method == "POST":
         email = request.form.get("email", "")
+        provider_id = request.form.get("provider_id", "")
+        provider = session.get(Provider, int(provider_id)) if provider_id.isdigit() else None
         try:
             user = create_user(
-                session, email, request.form.get("password", ""), request.form.get("role", "")
+                session,
+                email,
+                request.form.get("password", ""),
+                request.form.get("role", ""),
+                provider,
             )
         except AccountError as exc:
             session.rollback()
@@ -177,6 +193,7 @@ def users() -> tuple[str, int]:
         "admin/users.html",
         status,
         users=admin.list_users(session),
+        providers=listing.providers(session),
         roles=USER_ROLES,
         problem=problem,
     )

@@ -3,7 +3,7 @@
 ``GET /api/offers``      offers as a FeatureCollection; filters ``age_months`` (or
                          ``age_years``/``birth_month``), ``category`` (comma-separated),
                          ``bbox`` (west,south,east,north), ``language``, ``free``.
-``GET /api/offers/<id>`` one offer as a Feature.
+``GET /api/offers/<id>`` one offer as a Feature, with an ``ETag`` (writes: web/write_api.py).
 ``GET /api/sites``       sites as a FeatureCollection; filter ``bbox``.
 ``GET /api/categories``  the life-phase taxonomy.
 ``GET /api/health``      200 when the database answers (for container healthchecks).
@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from mapservice import queries
 from mapservice.db import get_session
+from mapservice.editing.states import offer_etag
 from mapservice.models import Offer
 from mapservice.taxonomy import categories, phases
 from mapservice.validation import parse_bbox
@@ -50,7 +51,10 @@ def offer(offer_id: int) -> Response:
     found = get_session().get(Offer, offer_id)
     if found is None:
         abort(404, description=f"no offer with id {offer_id}")
-    return geojson_response(queries.offer_feature(found))
+    response = geojson_response(queries.offer_feature(found))
+    # For writes: PATCH with If-Match answers 412 when the offer changed since (issue 10).
+    response.set_etag(offer_etag(found))
+    return response
 
 
 @bp.get("/sites")

@@ -1,0 +1,198 @@
+"""The write API for providers' own systems and scripts (issue 10), under ``/api``.
+
+Authentication: ``Authorization: Bearer <token>`` only (``mapservice create-token EMAIL``).
+The blueprint is exempt from CSRF checks because a cookie session never authorises a
+write here: a browser does not attach the header to a cross-site request by itself.
+
+``POST /api/offers``                 201 + ``Location`` + ``ETag`` (202 + proposal for a
+                                     provider that is not trusted)
+``PATCH /api/offers/<id>``           200 + ``ETag`` (202 + proposal); ``If-Match`` → 412 if stale
+``POST /api/offers/<id>/end``        200 (202 + proposal); ``If-Match`` as above
+``GET /api/offers/<id>/history``     the offer's revisions, newest first
+``GET /api/proposals/<id>``          a proposal (its status, and the reason if declined)
+
+The body is the JSON ``GET /api/offers/<id>`` returns (a Feature or its ``properties``);
+read-only members are ignored, so what was read can be sent back unchanged. Errors:
+400 ``{"error", "parameter", "message", "errors": {field: message}}`` (nothing written),
+401 without a valid token, 403 when the role may not, 404, 412 when ``If-Match`` is stale.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+
+from mapservice import queries
+from mapservice.auth import csrf
+from mapservice.db import get_session
+from mapservice.editing import revisions
+from mapservice.editing.offer_input import properties_of
+from mapservice.editing.permissions import Actor, EditingError, Forbidden, NotFound, require
+from mapservice.editing.service import InvalidInput, Outcome, Stale, end_offer, save_offer
+from mapservice.editing.states import offer_etag
+from mapservice.editing.tokens import user_for_token
+from mapservice.importers.records import RowInvalid
+from mapservice.models import Offer, Proposal
+from mapservice.walking.profiles import settings_from_config
+from mapservice.web.api import geojson_response
+from mapservice.web.errors import register_json_errors
+
+bp = Blueprint("write_api", __name__)
+csrf.exempt(bp)
+register_json_errors(bp)
+
+
+def _error(status: int, error: str, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify({"error": error, "message": message, **extra}), status
+
+
+@bp.before_request
+def _bearer_only() -> Any:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = user_for_token(get_session(), token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        response, status = _error(401, "unauthorized", "send Authorization: Bearer <token>")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="mapservice"'
+        return response, status
+    g.api_actor = Actor.of(user)
+    return None
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(error: Forbidden) -> tuple[Response, int]:
+    return _error(403, "forbidden", str(error))
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound) -> tuple[Response, int]:
+    return _error(404, "not found", str(error))
+
+
+@bp.errorhandler(Stale)
+def _stale(error: Stale) -> tuple[Response, int]:
+    get_session().rollback()
+    return _error(412, "precondition failed", f"{error}; GET it again and reapply your change")
+
+
+@bp.errorhandler(InvalidInput)
+def _invalid(error: InvalidInput) -> tuple[Response, int]:
+    get_session().rollback()
+    first = next(iter(error.errors))
+    return _error(400, "invalid offer", error.errors[first], parameter=first, errors=error.errors)
+
+
+@bp.errorhandler(EditingError)
+def _refused(error: EditingError) -> tuple[Response, int]:
+    get_session().rollback()
+    return _error(409, "conflict", str(error))
+
+
+def _body() -> Any:
+    data = request.get_json(silent=True)
+    try:
+        return properties_of(data)
+    except RowInvalid as exc:
+        raise InvalidInput({"body": str(exc)}) from None
+
+
+def _offer(offer_id: int) -> Offer:
+    offer = get_session().get(Offer, offer_id)
+    if offer is None:
+        abort(404, description=f"no offer with id {offer_id}")
+    return offer
+
+
+def proposal_json(proposal: Proposal) -> dict[str, Any]:
+    return {
+        "id": proposal.id,
+        "status": proposal.status,
+        "offer_id": proposal.offer_id,
+        "provider_id": proposal.provider_id,
+        "data": proposal.data,
+        "reason": proposal.reason,
+        "created_at": proposal.created_at.isoformat() if proposal.created_at else None,
+        "decided_at": proposal.decided_at.isoformat() if proposal.decided_at else None,
+    }
+
+
+def _answer(outcome: Outcome, created: bool = False) -> Response:
+    session = get_session()
+    session.commit()
+    if outcome.proposal is not None:
+        response = jsonify({"proposal": proposal_json(outcome.proposal)})
+        response.status_code = 202
+        response.headers["Location"] = url_for(
+            "write_api.proposal", proposal_id=outcome.proposal.id
+        )
+        return response
+    assert outcome.offer is not None
+    response = geojson_response(queries.offer_feature(outcome.offer))
+    response.set_etag(offer_etag(outcome.offer))
+    if created:
+        response.status_code = 201
+        response.headers["Location"] = url_for("api.offer", offer_id=outcome.offer.id)
+    return response
+
+
+def _if_match() -> str | None:
+    header = request.headers.get("If-Match")
+    return header.strip().removeprefix("W/") if header else None
+
+
+@bp.post("/offers")
+def create() -> Response:
+    walk = settings_from_config(current_app.config)
+    outcome = save_offer(get_session(), g.api_actor, _body(), walk=walk)
+    return _answer(outcome, created=True)
+
+
+@bp.patch("/offers/<int:offer_id>")
+def patch(offer_id: int) -> Response:
+    offer = _offer(offer_id)
+    walk = settings_from_config(current_app.config)
+    outcome = save_offer(
+        get_session(), g.api_actor, _body(), offer, if_match=_if_match(), walk=walk
+    )
+    return _answer(outcome)
+
+
+@bp.post("/offers/<int:offer_id>/end")
+def end(offer_id: int) -> Response:
+    outcome = end_offer(get_session(), g.api_actor, _offer(offer_id), if_match=_if_match())
+    return _answer(outcome)
+
+
+@bp.get("/offers/<int:offer_id>/history")
+def history(offer_id: int) -> Response:
+    offer = _offer(offer_id)
+    require(g.api_actor, "history.view", offer.provider_id)
+    return jsonify(
+        {
+            "offer_id": offer.id,
+            "revisions": [
+                {
+                    "id": revision.id,
+                    "action": revision.action,
+                    "author": revision.author,
+                    "created_at": revision.created_at.isoformat(),
+                    "changes": revision.changes,
+                }
+                for revision in revisions.history(get_session(), "offer", offer.id)
+            ],
+        }
+    )
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def proposal(proposal_id: int) -> Response:
+    found = get_session().get(Proposal, proposal_id)
+    if found is None:
+        abort(404, description=f"no proposal with id {proposal_id}")
+    actor: Actor = g.api_actor
+    if actor.role == "provider":
+        require(actor, "proposal.view", found.provider_id)
+    else:
+        require(actor, "proposal.review")
+    return jsonify(proposal_json(found))
