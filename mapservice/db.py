@@ -149,8 +149,14 @@ def session_scope(app: Flask | None = None) -> Iterator[Session]:
 
 def close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except (DBAPIError, psycopg.Error):
+        # The connection died under the request (which answered 503 already): drop it
+        # rather than fail after the answer; the pool connects anew.
+        session.invalidate()
 
 
 def init_app(app: Flask) -> None:
