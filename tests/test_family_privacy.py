@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import text
 from test_page import LAT, LON, make_offers, make_places
 
 ADDRESS = "Missundestraße 9"
@@ -50,3 +51,44 @@ def test_pages_are_compressed(client, offers):
     script = client.get("/static/js/family.js", headers={"Accept-Encoding": "gzip, deflate"})
     assert script.headers.get("Content-Encoding") in ("gzip", "deflate")
     script.close()
+
+
+def test_a_database_error_on_a_reach_request_logs_no_place_nor_age(
+    app, client, offers, db_session, caplog
+):
+    """The error is logged with an id and its traceback, but the SQL's bound values (the
+    place, the age) stay out: engines hide parameters, the path is logged without query."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as served: our 500 page, not a raised error
+    caplog.set_level(logging.DEBUG)
+    lat, lon = f"{LAT:.6f}", f"{LON:.6f}"
+    place = {"lat": lat, "lon": lon, "age_months": "29", "where": ADDRESS}
+    # A real database error on the reach path (raw psycopg) and on SQLAlchemy's: the tables
+    # are renamed inside the test's transaction, which is rolled back at its end.
+    db_session.execute(text("ALTER TABLE site_reach RENAME TO site_reach_away"))
+    db_session.execute(text("ALTER TABLE site RENAME TO site_away"))
+    db_session.commit()
+    answers = [
+        client.get("/api/reachable", query_string=place),
+        client.get("/", query_string=place),
+        client.get("/results", query_string=place, headers={"Accept": "application/json"}),
+        client.get("/api/sites", query_string={"bbox": f"{LON - 0.01},{LAT - 0.01},{lon},{lat}"}),
+    ]
+    assert [a.status_code for a in answers] == [500] * 4
+    api = answers[0].get_json()
+    assert api["error"] == "internal server error" and api["error_id"]
+    assert answers[1].mimetype == "text/html"
+    errors = [r for r in caplog.records if r.name == "mapservice.errors"]
+    assert len(errors) == 4
+    for record, answer in zip(errors, answers, strict=True):
+        shown = answer.get_json()["error_id"] if answer.is_json else answer.text
+        error_id = record.args[0]
+        assert error_id in shown  # the id the visitor sees is the one logged
+        assert record.exc_info is not None  # with the traceback
+    logged = "\n".join(
+        f"{r.getMessage()} {r.args!r} {caplog.handler.format(r)}" for r in caplog.records
+    )
+    assert "does not exist" in logged  # the real error is there for the operator
+    for secret in (lat, lon, lat[:6], lon[:5], f"{LAT - 0.01}", "Missundestr", "age_months=29"):
+        assert secret not in logged, secret
+    assert "[parameters: " not in logged
+    assert "parameters hidden due to hide_parameters=True" in logged  # SQLAlchemy path seen
