@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from mapservice import auth, cli, db, i18n
+from mapservice import auth, cli, db, i18n, logs
 from mapservice.config import PROJECT_ROOT, Defaults
 from mapservice.web import converters, errors, parameters, ratelimit, register_blueprints, security
 
@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     security.init_app(app)
+    logs.init_app(app)
     db.init_app(app)
     Compress(app)
     i18n.init_app(app)

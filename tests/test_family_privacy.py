@@ -92,3 +92,42 @@ def test_a_database_error_on_a_reach_request_logs_no_place_nor_age(
         assert secret not in logged, secret
     assert "[parameters: " not in logged
     assert "parameters hidden due to hide_parameters=True" in logged  # SQLAlchemy path seen
+
+
+def test_access_logs_keep_no_query_string_nor_client(app, caplog):
+    """What Werkzeug's server and gunicorn log goes through the app's filter."""
+    from gunicorn.glogging import SafeAtoms
+
+    from mapservice.logs import GUNICORN_ACCESS_LOG_FORMAT, PrivateAccessLog
+
+    caplog.set_level(logging.INFO)
+    query = "/?lat=51.522600&lon=7.472200&age_months=29&where=Missundestra%C3%9Fe+9"
+    logging.getLogger("werkzeug").info(
+        '192.0.2.5 - - [29/Nov/2026 18:00:00] "%s" %s %s', f"GET {query} HTTP/1.1", "200", "-"
+    )
+    atoms = SafeAtoms(
+        {
+            "h": "192.0.2.5",
+            "t": "[29/Nov/2026:18:00:00 +0000]",
+            "r": f"GET {query} HTTP/1.1",
+            "m": "GET",
+            "U": "/",
+            "q": query[2:],
+            "H": "HTTP/1.1",
+            "s": "200",
+            "B": 512,
+            "M": 12,
+            "f": f"http://127.0.0.1:5000{query}",
+            "{referer}i": f"http://127.0.0.1:5000{query}",
+        }
+    )
+    gunicorn = logging.getLogger("gunicorn.access")
+    gunicorn.info('%(h)s "%(r)s" %(s)s "%(f)s" %({referer}i)s', atoms)
+    gunicorn.info(GUNICORN_ACCESS_LOG_FORMAT, atoms)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 3
+    assert lines[0].endswith('"GET / HTTP/1.1" 200 -') and lines[0].startswith("- - - [")
+    assert lines[2] == '[29/Nov/2026:18:00:00 +0000] "GET / HTTP/1.1" 200 512 12ms'
+    for secret in ("51.5226", "7.4722", "age_months", "Missund", "192.0.2.5"):
+        assert secret not in "\n".join(lines), secret
+    assert any(isinstance(f, PrivateAccessLog) for f in gunicorn.filters)
