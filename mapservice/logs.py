@@ -62,10 +62,12 @@ def _private_atoms(atoms: Mapping[str, Any]) -> Mapping[str, Any]:
             cleaned[key] = strip_query(value)
         else:
             cleaned[key] = value
+    wrapper: Any = type(atoms)  # gunicorn's SafeAtoms answers '-' for missing keys
     try:
-        return type(atoms)(cleaned)  # gunicorn's SafeAtoms answers '-' for missing keys
+        result: Mapping[str, Any] = wrapper(cleaned)
     except TypeError:
         return cleaned
+    return result
 
 
 def init_app(app: Flask) -> None:
