@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
+from browser_support import wait_until
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -20,7 +21,7 @@ BLOCKING = ("serious", "critical")
 
 
 def updated(page: Page, count: int) -> None:
-    page.wait_for_function(f"Number(document.documentElement.dataset.updated) >= {count}")
+    wait_until(page, f"Number(document.documentElement.dataset.updated) >= {count}")
 
 
 def run_flow(page: Page, base_url: str, lang: str) -> None:
@@ -35,7 +36,7 @@ def run_flow(page: Page, base_url: str, lang: str) -> None:
     expect(first).to_contain_text("Missundestraße")
     first.click()
     updated(page, 2)
-    page.wait_for_function("document.documentElement.dataset.reach !== undefined")
+    wait_until(page, "document.documentElement.dataset.reach !== undefined")
     assert "lat=" in page.url and "age_years=1" in page.url  # all of it in the URL
     minutes = page.locator("#results .walk-minutes")
     assert minutes.count() > 3
@@ -48,7 +49,7 @@ def run_flow(page: Page, base_url: str, lang: str) -> None:
     updated(page, 3)
     assert "minutes=5" in page.url
     assert page.locator("#results li.offer").count() < before
-    page.wait_for_function("window.familyLastUpdateMs < 3000")
+    wait_until(page, "window.familyLastUpdateMs < 3000")
 
 
 def test_flow_in_german_on_a_phone(phone_de: Page, base_url: str, requests) -> None:
@@ -66,7 +67,7 @@ def test_flow_in_german_on_a_phone(phone_de: Page, base_url: str, requests) -> N
     expect(page.locator("#where")).to_have_value("Punkt auf der Karte")
     if SCREENSHOTS:
         page.goto(page.url.replace("minutes=5", "minutes=10"))
-        page.wait_for_function("document.documentElement.dataset.reach !== undefined")
+        wait_until(page, "document.documentElement.dataset.reach !== undefined")
         page.locator(".map-section").scroll_into_view_if_needed()
         page.screenshot(path=str(Path(SCREENSHOTS, "phone-de.png")))
     assert requests.elsewhere() == []
@@ -84,7 +85,7 @@ def test_flow_in_arabic_right_to_left(phone_ar: Page, base_url: str, requests) -
     if SCREENSHOTS:
         page.select_option("select[name=minutes]", "10")
         updated(page, 4)
-        page.wait_for_function("document.documentElement.dataset.reach !== undefined")
+        wait_until(page, "document.documentElement.dataset.reach !== undefined")
         page.locator(".map-section").scroll_into_view_if_needed()
         page.screenshot(path=str(Path(SCREENSHOTS, "phone-ar.png")))
     assert requests.elsewhere() == []
