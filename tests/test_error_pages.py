@@ -122,3 +122,20 @@ def test_tests_still_see_exceptions_themselves(app: Flask, client: FlaskClient) 
     app.add_url_rule("/broken-for-test", "broken", broken)
     with pytest.raises(RuntimeError):
         client.get("/broken-for-test")
+
+
+def test_an_exhausted_connection_pool_answers_503(app: Flask, engine) -> None:
+    """Overloaded: every pooled connection busy beyond the pool's timeout."""
+    tiny = create_engine(
+        engine.url, pool_size=1, max_overflow=0, pool_timeout=0.2, hide_parameters=True
+    )
+    factory = sessionmaker(tiny, expire_on_commit=False)
+    app.extensions["mapservice.sessionmaker"] = factory
+    app.extensions["mapservice.read_sessionmaker"] = factory
+    try:
+        with tiny.connect():  # the only connection, held
+            answer = app.test_client().get("/api/offers")
+        assert answer.status_code == 503 and answer.headers["Retry-After"]
+        assert app.test_client().get("/api/offers").status_code == 200  # free again
+    finally:
+        tiny.dispose()
