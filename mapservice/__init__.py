@@ -9,9 +9,9 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from mapservice import auth, cli, db, i18n
+from mapservice import auth, cli, db, i18n, logs
 from mapservice.config import PROJECT_ROOT, Defaults
-from mapservice.web import register_blueprints
+from mapservice.web import converters, errors, parameters, ratelimit, register_blueprints, security
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -31,12 +31,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    security.init_app(app)
+    logs.init_app(app)
     db.init_app(app)
     Compress(app)
     i18n.init_app(app)
     auth.init_app(app)
     cli.init_app(app)
+    converters.init_app(app)  # before any route is added
     register_blueprints(app)
+    errors.init_app(app)
+    ratelimit.init_app(app)
+    parameters.init_app(app)  # runs before every other before_request
     return app
 
 

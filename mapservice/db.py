@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+import psycopg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
@@ -35,7 +36,9 @@ def resolve_database_url(database_url: str | None, database_name: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    return create_engine(url, pool_pre_ping=True, future=True)
+    # hide_parameters: a failing statement's message (logged with its traceback) must not
+    # carry the bound values: a family's place, an address, an e-mail.
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, future=True)
 
 
 def make_read_engine(url: str) -> Engine:
@@ -46,6 +49,7 @@ def make_read_engine(url: str) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=False,
+        hide_parameters=True,
         isolation_level="AUTOCOMMIT",
         connect_args={"options": "-c plan_cache_mode=force_generic_plan"},
     )
@@ -98,18 +102,39 @@ def read_only(work: Callable[[Session], T]) -> T:
 
     Each statement sees the newest committed data, so ``work`` should read what must agree
     in one statement. A connection that died since its last use (the database restarted)
-    invalidates the pool; the work is then retried once on a fresh connection.
+    invalidates the pool; the work is then retried once on a fresh connection. That holds
+    for statements run on the raw psycopg connection too (the reach query), which
+    SQLAlchemy never sees fail.
     """
     get_engine()
     factory: sessionmaker[Session] = current_app.extensions["mapservice.read_sessionmaker"]
-    try:
+    for last_try in (False, True):
         with factory() as session:
-            return work(session)
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-    with factory() as session:
-        return work(session)
+            try:
+                return work(session)
+            except DBAPIError as exc:
+                if last_try or not exc.connection_invalidated:
+                    raise
+            except psycopg.Error as exc:
+                if last_try or not _forget_if_dead(session, exc):
+                    raise
+    raise AssertionError("unreachable")
+
+
+def _forget_if_dead(session: Session, exc: psycopg.Error) -> bool:
+    """After an error on the raw psycopg connection under ``session``: when the connection
+    is gone, drop it and the rest of its engine's pool (they died with it when the database
+    restarted; SQLAlchemy does the same for errors it sees itself) and say so."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if not (isinstance(driver, psycopg.Connection) and driver.broken):
+        return False
+    connection.invalidate(exc)
+    bind = session.get_bind()
+    if isinstance(bind, Engine):
+        # Connections still checked out elsewhere are closed when they come back.
+        bind.dispose()
+    return True
 
 
 @contextmanager
@@ -124,8 +149,14 @@ def session_scope(app: Flask | None = None) -> Iterator[Session]:
 
 def close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except (DBAPIError, psycopg.Error):
+        # The connection died under the request (which answered 503 already): drop it
+        # rather than fail after the answer; the pool connects anew.
+        session.invalidate()
 
 
 def init_app(app: Flask) -> None:

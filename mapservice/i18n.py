@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from babel import Locale
 from babel.dates import format_date, get_day_names
-from flask import Flask, Response, g, request, url_for
+from flask import Flask, Response, current_app, g, request, url_for
 from flask_babel import Babel, get_locale, gettext
 
 from mapservice.models import Offer
@@ -141,7 +141,14 @@ def _remember_choice(response: Response) -> Response:
     chosen = g.get("remember_language")
     if chosen and request.cookies.get(COOKIE) != chosen:
         # Only the language choice: no identifier, not readable by scripts.
-        response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+        response.set_cookie(
+            COOKIE,
+            chosen,
+            max_age=COOKIE_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
     return response
 
 

@@ -50,6 +50,8 @@ def live_app(engine: Engine, data_dir: Path) -> Flask:
             "DATABASE_URL": engine.url.render_as_string(hide_password=False),
             "DATA_DIR": str(data_dir),
             "SECRET_KEY": "browser-test",
+            # One browser session runs many flows: the isochrone limit is per client address.
+            "RATE_LIMIT_ISOCHRONE": "1000 per minute",
         }
     )
     app.extensions["mapservice.engine"] = engine

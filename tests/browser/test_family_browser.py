@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
+from browser_support import wait_until
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
 from sqlalchemy import or_, select
@@ -26,7 +27,7 @@ def base_map_drawn(page: Page) -> None:
 
 
 def updated(page: Page, count: int) -> None:
-    page.wait_for_function(f"Number(document.documentElement.dataset.updated) >= {count}")
+    wait_until(page, f"Number(document.documentElement.dataset.updated) >= {count}")
 
 
 def run_flow(page: Page, base_url: str, lang: str) -> None:
@@ -41,7 +42,7 @@ def run_flow(page: Page, base_url: str, lang: str) -> None:
     expect(first).to_contain_text("Missundestraße")
     first.click()
     updated(page, 2)
-    page.wait_for_function("document.documentElement.dataset.reach !== undefined")
+    wait_until(page, "document.documentElement.dataset.reach !== undefined")
     assert "lat=" in page.url and "age_years=1" in page.url  # all of it in the URL
     minutes = page.locator("#results .walk-minutes")
     assert minutes.count() > 3
@@ -54,7 +55,7 @@ def run_flow(page: Page, base_url: str, lang: str) -> None:
     updated(page, 3)
     assert "minutes=5" in page.url
     assert page.locator("#results li.offer").count() < before
-    page.wait_for_function("window.familyLastUpdateMs < 3000")
+    wait_until(page, "window.familyLastUpdateMs < 3000")
 
 
 def test_flow_in_german_on_a_phone(phone_de: Page, base_url: str, requests) -> None:
@@ -72,7 +73,7 @@ def test_flow_in_german_on_a_phone(phone_de: Page, base_url: str, requests) -> N
     expect(page.locator("#where")).to_have_value("Punkt auf der Karte")
     if SCREENSHOTS:
         page.goto(page.url.replace("minutes=5", "minutes=10"))
-        page.wait_for_function("document.documentElement.dataset.reach !== undefined")
+        wait_until(page, "document.documentElement.dataset.reach !== undefined")
         base_map_drawn(page)
         page.locator(".map-section").scroll_into_view_if_needed()
         page.screenshot(path=str(Path(SCREENSHOTS, "phone-de.png")))
@@ -91,7 +92,7 @@ def test_flow_in_arabic_right_to_left(phone_ar: Page, base_url: str, requests) -
     if SCREENSHOTS:
         page.select_option("select[name=minutes]", "10")
         updated(page, 4)
-        page.wait_for_function("document.documentElement.dataset.reach !== undefined")
+        wait_until(page, "document.documentElement.dataset.reach !== undefined")
         base_map_drawn(page)
         page.locator(".map-section").scroll_into_view_if_needed()
         page.screenshot(path=str(Path(SCREENSHOTS, "phone-ar.png")))
