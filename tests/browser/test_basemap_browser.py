@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from accounts import PASSWORD
+from browser_support import wait_until
 from playwright.sync_api import Browser, Page, Response, expect
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
@@ -56,9 +57,7 @@ class ArchiveResponses:
 
 
 def wait_for_base_map(page: Page) -> None:
-    page.wait_for_function(
-        "['drawn', 'failed'].includes(document.documentElement.dataset.basemap)", timeout=30_000
-    )
+    wait_until(page, "['drawn', 'failed'].includes(document.documentElement.dataset.basemap)")
     assert page.evaluate("document.documentElement.dataset.basemap") == "drawn"
 
 
@@ -95,7 +94,7 @@ def test_a_place_in_witten_is_in_view_with_its_walking_area(
 ) -> None:
     page = phone_de
     page.goto(f"{base_url}/?lat=51.4700&lon=7.3670&minutes=15")
-    page.wait_for_function("document.documentElement.dataset.reach !== undefined")
+    wait_until(page, "document.documentElement.dataset.reach !== undefined")
     wait_for_base_map(page)
     assert_painted(page)
     view = page.evaluate(

@@ -23,7 +23,7 @@ BLOCKING = ("serious", "critical")
 
 def base_map_drawn(page: Page) -> None:
     """Wait until the base map's tiles for the current view are drawn (for screenshots)."""
-    page.wait_for_function("document.documentElement.dataset.basemap === 'drawn'", timeout=30_000)
+    wait_until(page, "document.documentElement.dataset.basemap === 'drawn'")
 
 
 def updated(page: Page, count: int) -> None:
