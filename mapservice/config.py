@@ -14,6 +14,11 @@ class Defaults:
     DATABASE_NAME = "mapservice"
     # Public data from the city and OpenStreetMap; not copied into the project.
     DATA_DIR = str(PROJECT_ROOT.parent / "shared" / "data")
+    # Published standards (HSDS 3.0 JSON schemas) the tests validate answers against.
+    STANDARDS_DIR = str(PROJECT_ROOT.parent / "shared" / "standards")
+    # HSDS addresses need a state and a country: where the network works.
+    HSDS_STATE_PROVINCE = "Nordrhein-Westfalen"
+    HSDS_COUNTRY = "DE"
     # Tiles are the only third-party request a page makes, and only if set (privacy by default),
     # e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png" with the attribution below.
     TILE_URL = ""

@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -161,6 +162,10 @@ class Offer(Base):
     is_example: Mapped[bool] = mapped_column(Boolean, default=False)
     source_dataset: Mapped[str] = mapped_column(String(100))
     source_id: Mapped[str] = mapped_column(String(200))
+    # Revision 0010: moved by a trigger when the offer or one of its slots changes.
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), server_onupdate=FetchedValue()
+    )
 
     provider: Mapped[Provider | None] = relationship(back_populates="offers")
     site: Mapped[Site | None] = relationship(back_populates="offers")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from mapservice.web import admin, api, ogcapi, outreach, planners, public, walking_api
+from mapservice.web import admin, api, hsds, ogcapi, outreach, planners, public, walking_api
 
 
 def register_blueprints(app: Flask) -> None:
@@ -15,3 +15,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(outreach.bp, url_prefix="/outreach")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(ogcapi.bp, url_prefix="/ogcapi")
+    app.register_blueprint(hsds.bp, url_prefix="/hsds")
