@@ -74,6 +74,8 @@ def parse_search(args: Mapping[str, str]) -> str | None:
     raw = (args.get("search") or "").strip()
     if len(raw) > 200:
         raise ParameterError("search", "at most 200 characters")
+    if "\x00" in raw:
+        raise ParameterError("search", "must not contain NUL characters")
     return raw or None
 
 
