@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from accounts import sign_in
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -233,3 +234,39 @@ def test_planner_sees_coverage_grid_and_gaps(client: FlaskClient, accounts: dict
         assert props["minutes_to_nearest"] is None or props["minutes_to_nearest"] > 5
     ranks = [f["properties"]["rank"] for f in gaps["features"]]
     assert ranks == sorted(ranks)
+
+
+def test_html_pages_speak_the_chosen_language(client: FlaskClient) -> None:
+    page = client.get("/ogcapi/collections?f=html&lang=tr").get_data(as_text=True)
+    assert "Açık arayüzler" in page and 'lang="tr"' in page
+    arabic = client.get("/ogcapi/?f=html&lang=ar").get_data(as_text=True)
+    assert 'dir="rtl"' in arabic and "الواجهات المفتوحة" in arabic
+
+
+def test_generated_requests_never_break_the_ogc_api(app: Flask) -> None:
+    """Schemathesis against the OGC API's own OpenAPI 3.0 document: no 5xx, documented
+    status codes and content types, for every operation (a few examples each)."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis.checks import positive_data_acceptance
+
+    schema = schemathesis.openapi.from_wsgi("/ogcapi/openapi?f=json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 3 + 3 * 3  # all but /openapi itself
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=8,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
+        def check(case: Any) -> None:
+            case.call_and_validate(
+                headers={"Accept-Encoding": "identity"}, excluded_checks=[positive_data_acceptance]
+            )
+
+        check()

@@ -77,7 +77,8 @@ _ERROR = {
                     "parameter": {"type": "string"},
                 },
             }
-        }
+        },
+        HTML: {"schema": {"type": "string"}},
     },
 }
 
@@ -155,7 +156,7 @@ def openapi_document(base_url: str, collections: list[Collection]) -> dict[str, 
             [feature_id, *common],
             _json("A GeoJSON Feature", GEOJSON),
         )
-        item["get"]["responses"]["404"] = {"description": "No such feature"}
+        item["get"]["responses"]["404"] = {**_ERROR, "description": "No such feature"}
         paths[f"{path}/items/{{featureId}}"] = item
     return {
         "openapi": "3.0.3",
