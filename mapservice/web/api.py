@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from mapservice import queries
 from mapservice.db import get_session
-from mapservice.interop.openapi import components as c
+from mapservice.interop.openapi import parameters as c
 from mapservice.interop.openapi.spec import (
     BAD_PARAMETER,
     GEOJSON,

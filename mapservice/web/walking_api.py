@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from mapservice.db import get_session, read_only
-from mapservice.interop.openapi import components as c
+from mapservice.interop.openapi import parameters as c
 from mapservice.interop.openapi.spec import BAD_PARAMETER, GEOJSON, describe, ok, query
 from mapservice.queries import OfferFilter
 from mapservice.validation import (
