@@ -17,6 +17,11 @@ class Defaults:
     # The bundled data covers Innenstadt-Nord (open data, and the walking network with a 2 km
     # margin); True loads all of Dortmund instead (MAPSERVICE_ALL_CITY=true).
     ALL_CITY = False
+    # Published standards (HSDS 3.0 JSON schemas) the tests validate answers against.
+    STANDARDS_DIR = str(PROJECT_ROOT.parent / "shared" / "standards")
+    # HSDS addresses need a state and a country: where the network works.
+    HSDS_STATE_PROVINCE = "Nordrhein-Westfalen"
+    HSDS_COUNTRY = "DE"
     # Tiles are the only third-party request a page makes, and only if set (privacy by default),
     # e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png" with the attribution below.
     TILE_URL = ""

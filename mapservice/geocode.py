@@ -111,8 +111,9 @@ def search(session: Session, query: str, limit: int = 8) -> list[Place]:
     """Places matching ``query`` best first (at most ``limit``, one per label).
 
     A query shorter than three letters finds nothing; a very long one is cut (it is a search box).
+    NUL characters are dropped: PostgreSQL text cannot hold them (they were a 500).
     """
-    query = " ".join(query.split())[:MAX_QUERY_LENGTH]
+    query = " ".join(query.replace("\x00", " ").split())[:MAX_QUERY_LENGTH]
     if len(query) < MIN_QUERY_LENGTH:
         return []
     number = _NUMBER.search(query)

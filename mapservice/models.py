@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -178,6 +179,10 @@ class Offer(Base):
     source_id: Mapped[str] = mapped_column(String(200))
     # Revision 0009: the offer pauses during the NRW school holidays.
     no_school_holidays: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Revision 0010: moved by a trigger when the offer or one of its slots changes.
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), server_onupdate=FetchedValue()
+    )
 
     provider: Mapped[Provider | None] = relationship(back_populates="offers")
     site: Mapped[Site | None] = relationship(back_populates="offers")

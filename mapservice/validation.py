@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from mapservice.taxonomy import CATEGORY_KEYS, MAX_AGE_MONTHS
 
+# Every id column is a PostgreSQL ``integer``: a larger id can name nothing.
+DATABASE_ID_MAX = 2**31 - 1
+
 
 class ParameterError(ValueError):
     """A request parameter is missing or out of range."""
@@ -67,8 +70,22 @@ def parse_latitude(args: Mapping[str, str], name: str = "lat") -> float | None:
     return parse_float(args, name, low=-90, high=90)
 
 
+# Walking times are computed in EPSG:25832 (UTM zone 32N, central meridian 9° E); far from it
+# the projection is undefined (PostGIS raised "Point outside of projection domain", a 500).
+# Within 60° of the meridian it is defined everywhere.
+WALKING_LONGITUDES = (-51.0, 69.0)
+
+
 def parse_longitude(args: Mapping[str, str], name: str = "lon") -> float | None:
-    return parse_float(args, name, low=-180, high=180)
+    """A longitude where walking times can be computed (see :data:`WALKING_LONGITUDES`)."""
+    value = parse_float(args, name, low=-180, high=180)
+    low, high = WALKING_LONGITUDES
+    if value is not None and not low <= value <= high:
+        raise ParameterError(
+            name,
+            f"{value:g} lies outside the area walking times are computed for ({low:g}..{high:g})",
+        )
+    return value
 
 
 def parse_age_months(args: Mapping[str, str], *, today: dt.date | None = None) -> int | None:

@@ -9,8 +9,11 @@ from mapservice.models import Offer
 from mapservice.web import (
     admin,
     api,
+    api_docs,
     basemap,
     editing,
+    hsds,
+    ogcapi,
     outreach,
     planners,
     public,
@@ -32,7 +35,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(walking_api.bp, url_prefix="/api")
     app.register_blueprint(write_api.bp, url_prefix="/api")
+    app.register_blueprint(api_docs.bp, url_prefix="/api")
     app.register_blueprint(planners.bp, url_prefix="/planners")
     app.register_blueprint(outreach.bp, url_prefix="/outreach")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(editing.bp, url_prefix="/editing")
+    app.register_blueprint(ogcapi.bp, url_prefix="/ogcapi")
+    app.register_blueprint(hsds.bp, url_prefix="/hsds")

@@ -23,12 +23,21 @@ from sqlalchemy import text
 from mapservice import queries
 from mapservice.db import get_session
 from mapservice.editing.states import offer_etag
+from mapservice.interop.openapi import parameters as c
+from mapservice.interop.openapi.spec import (
+    BAD_PARAMETER,
+    GEOJSON,
+    NOT_FOUND,
+    describe,
+    ok,
+    path_id,
+)
 from mapservice.models import Offer
 from mapservice.taxonomy import categories, phases
 from mapservice.validation import parse_bbox
 from mapservice.web.errors import register_json_errors
 
-GEOJSON = "application/geo+json"
+# Database ids are PostgreSQL integers; a larger id in a URL is simply not there (404).
 
 bp = Blueprint("api", __name__)
 register_json_errors(bp)
@@ -40,6 +49,13 @@ def geojson_response(data: dict[str, Any]) -> Response:
 
 
 @bp.get("/offers")
+@describe(
+    "Fitting active offers",
+    description="Active offers, filtered by the child's age, category, area, language, cost.",
+    tags=["offers"],
+    parameters=[*c.AGE_PARAMETERS, c.CATEGORY, c.BBOX, c.LANGUAGE, c.FREE],
+    responses={200: ok("Offers", GEOJSON, "A FeatureCollection of offers"), 400: BAD_PARAMETER},
+)
 def offers() -> Response:
     criteria = queries.offer_filter_from_args(request.args)
     found = queries.find_offers(get_session(), criteria)
@@ -47,8 +63,14 @@ def offers() -> Response:
 
 
 @bp.get("/offers/<int:offer_id>")
+@describe(
+    "One offer (any status)",
+    tags=["offers"],
+    parameters=[path_id("offer_id", "The offer's id")],
+    responses={200: ok("OfferFeature", GEOJSON, "The offer as a Feature"), 404: NOT_FOUND},
+)
 def offer(offer_id: int) -> Response:
-    found = get_session().get(Offer, offer_id)
+    found = get_session().get(Offer, offer_id)  # the URL converter bounds the id
     if found is None:
         abort(404, description=f"no offer with id {offer_id}")
     response = geojson_response(queries.offer_feature(found))
@@ -58,12 +80,23 @@ def offer(offer_id: int) -> Response:
 
 
 @bp.get("/sites")
+@describe(
+    "Sites where offers happen",
+    tags=["offers"],
+    parameters=[c.BBOX],
+    responses={200: ok("Sites", GEOJSON, "A FeatureCollection of sites"), 400: BAD_PARAMETER},
+)
 def sites() -> Response:
     found = queries.find_sites(get_session(), parse_bbox(request.args))
     return geojson_response(queries.feature_collection(queries.site_feature(s) for s in found))
 
 
 @bp.get("/categories")
+@describe(
+    "The life-phase taxonomy: categories and phases with their age ranges in months",
+    tags=["offers"],
+    responses={200: ok("Categories")},
+)
 def taxonomy() -> Response:
     return jsonify(
         {
@@ -74,6 +107,11 @@ def taxonomy() -> Response:
 
 
 @bp.get("/health")
+@describe(
+    "Health check: 200 when the database answers",
+    tags=["meta"],
+    responses={200: ok("Health")},
+)
 def health() -> Response:
     get_session().execute(text("SELECT 1"))
     return jsonify({"status": "ok"})

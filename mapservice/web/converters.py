@@ -12,7 +12,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
-PG_INTEGER_MAX = 2**31 - 1
+from mapservice.validation import DATABASE_ID_MAX as PG_INTEGER_MAX
+
 _MAX_DIGITS = len(str(PG_INTEGER_MAX))
 
 

@@ -40,6 +40,7 @@ from werkzeug.datastructures import MultiDict
 from mapservice import family, geocode, mapview, queries
 from mapservice.db import get_session
 from mapservice.i18n import current_language, offer_text
+from mapservice.interop.openapi.spec import BAD_PARAMETER, describe, ok, query
 from mapservice.models import Offer, Site
 from mapservice.taxonomy import MAX_AGE_MONTHS, categories
 from mapservice.validation import BBox, ParameterError, parse_age_months
@@ -424,6 +425,21 @@ def offer_calendar(offer_id: int) -> Response:
 
 
 @bp.get("/api/geocode")
+@describe(
+    "Offline address and place search, best first",
+    tags=["walking"],
+    parameters=[
+        query(
+            "q",
+            {"type": "string", "minLength": 1, "maxLength": geocode.MAX_QUERY_LENGTH},
+            "A street and house number, or a place name (typos, ß/ss, umlauts forgiven); "
+            "blank answers 400.",
+            example="Missundestraße 10",
+            required=True,
+        )
+    ],
+    responses={200: ok("Places"), 400: BAD_PARAMETER},
+)
 def geocode_api() -> tuple[Response, int]:
     """``GET /api/geocode?q=`` → ``{"places": [{label, lat, lon, kind}, …]}``, best first.
 

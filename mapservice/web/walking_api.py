@@ -19,6 +19,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from mapservice.db import get_session, read_only
+from mapservice.interop.openapi import parameters as c
+from mapservice.interop.openapi.spec import BAD_PARAMETER, GEOJSON, describe, ok, query
 from mapservice.queries import OfferFilter
 from mapservice.validation import (
     ParameterError,
@@ -74,7 +76,34 @@ def _profile(args: Any, settings: WalkSettings) -> WalkProfile:
     return settings.profiles[key]
 
 
+# Documented from the default settings; MAPSERVICE_WALK_PROFILES may add profiles.
+PROFILE = c.profile_parameter(["adult", "pram", "wheelchair"])
+
+
 @bp.get("/reachable")
+@describe(
+    "Fitting active offers reachable on foot, nearest first",
+    description=(
+        "Each offer carries walking_minutes, walking_seconds and estimated (true where no "
+        "walking network covers the way: straight line × detour factor). Minutes above "
+        "MAPSERVICE_WALK_MAX_MINUTES (default 30) answer 400."
+    ),
+    tags=["walking"],
+    parameters=[
+        c.LAT,
+        c.LON,
+        query(
+            "minutes",
+            {"type": "integer", "minimum": 1, "maximum": 30, "default": 15},
+            "Walking time in minutes.",
+            example=15,
+        ),
+        PROFILE,
+        *c.AGE_PARAMETERS,
+        c.CATEGORY,
+    ],
+    responses={200: ok("Reachable", GEOJSON, "Reachable offers"), 400: BAD_PARAMETER},
+)
 def reachable() -> Response:
     settings = walk_settings()
     args = request.args
@@ -107,6 +136,29 @@ def _minutes_list(args: Any, settings: WalkSettings) -> list[int]:
 
 
 @bp.get("/isochrone")
+@describe(
+    "The area reachable on foot: one polygon per walking time, largest first",
+    tags=["walking"],
+    parameters=[
+        c.LAT,
+        c.LON,
+        query(
+            "minutes",
+            {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": 30},
+                "minItems": 1,
+                "maxItems": MAX_ISOCHRONE_BANDS,
+                "default": [5, 10, 15],
+            },
+            f"Walking times, comma-separated (at most {MAX_ISOCHRONE_BANDS} distinct).",
+            example=[5, 10, 15],
+            explode=False,
+        ),
+        PROFILE,
+    ],
+    responses={200: ok("Isochrone", GEOJSON, "One Feature per time"), 400: BAD_PARAMETER},
+)
 def isochrone() -> Response:
     settings = walk_settings()
     args = request.args
@@ -119,6 +171,7 @@ def isochrone() -> Response:
 
 
 @bp.get("/walking/profiles")
+@describe("The walking profiles and settings", tags=["walking"], responses={200: ok("Profiles")})
 def profiles() -> Response:
     settings = walk_settings()
     return jsonify(
