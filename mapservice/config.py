@@ -23,6 +23,13 @@ class Defaults:
     # Map centre: Nordstadt, between Nordmarkt and Borsigplatz.
     MAP_CENTER = (51.5253, 7.4727)
     MAP_ZOOM = 15
+    # The server behind `mapservice serve` (see mapservice/serving/settings.py and README,
+    # "Running it for real"): address, processes (None: cores + 1), threads per process,
+    # seconds a request may take before its worker is restarted.
+    BIND = "127.0.0.1:5000"
+    WORKERS: int | None = None
+    THREADS = 4
+    TIMEOUT = 30
     # None: a random key kept in instance/secret_key (see create_app).
     SECRET_KEY: str | None = None
     # Compressed answers keep the page within its weight budget. Generated answers use gzip;

@@ -6,7 +6,8 @@
 ``GET /api/offers/<id>`` one offer as a Feature.
 ``GET /api/sites``       sites as a FeatureCollection; filter ``bbox``.
 ``GET /api/categories``  the life-phase taxonomy.
-``GET /api/health``      200 when the database answers (for container healthchecks).
+``GET /api/health``      liveness: 200 while the process serves requests (no database).
+``GET /api/ready``       readiness: 200 when the database answers, else 503 (Retry-After).
 
 Bad parameters answer 400 with ``{"error", "parameter", "message"}``.
 """
@@ -19,15 +20,17 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, abort, jsonify, request
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from mapservice import queries
-from mapservice.db import get_session
+from mapservice.db import get_session, read_only
 from mapservice.models import Offer
 from mapservice.taxonomy import categories, phases
 from mapservice.validation import parse_bbox
 from mapservice.web.errors import register_json_errors
 
 GEOJSON = "application/geo+json"
+READY_RETRY_AFTER_S = 2
 
 bp = Blueprint("api", __name__)
 register_json_errors(bp)
@@ -71,5 +74,25 @@ def taxonomy() -> Response:
 
 @bp.get("/health")
 def health() -> Response:
-    get_session().execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})
+    """Liveness, for a load balancer or an orchestrator: the process answers requests. It
+    asks nothing of the database, so a database restart does not get the workers killed."""
+    response = jsonify({"status": "ok"})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/ready")
+def ready() -> tuple[Response, int]:
+    """Readiness: whether this process can answer from the database right now (one
+    ``SELECT 1`` on a pooled connection; a dead one is replaced and tried once more)."""
+    try:
+        read_only(lambda session: session.execute(text("SELECT 1")).scalar_one())
+    except DBAPIError:
+        body, status = {"status": "unavailable", "database": "not answering"}, 503
+    else:
+        body, status = {"status": "ok", "database": "ok"}, 200
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    if status == 503:
+        response.headers["Retry-After"] = str(READY_RETRY_AFTER_S)
+    return response, status
