@@ -2,7 +2,10 @@
 
 ``GET /api/offers``      offers as a FeatureCollection; filters ``age_months`` (or
                          ``age_years``/``birth_month``), ``category`` (comma-separated),
-                         ``bbox`` (west,south,east,north), ``language``, ``free``.
+                         ``bbox`` (west,south,east,north), ``language``, ``free``; paged
+                         by ``limit`` (default 200, at most 1000) and ``offset``, with
+                         ``numberMatched``, ``numberReturned`` and ``links`` (self, next,
+                         prev) as in OGC API - Features (:mod:`mapservice.paging`).
 ``GET /api/offers/<id>`` one offer as a Feature.
 ``GET /api/sites``       sites as a FeatureCollection; filter ``bbox``.
 ``GET /api/categories``  the life-phase taxonomy.
@@ -16,17 +19,21 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from flask import Blueprint, Response, abort, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from mapservice import queries
 from mapservice.db import get_session, read_only
 from mapservice.models import Offer
+from mapservice.paging import page_members, parse_page
 from mapservice.taxonomy import categories, phases
 from mapservice.validation import parse_bbox
+from mapservice.web.cached import cached_answer
 from mapservice.web.errors import register_json_errors
 
 GEOJSON = "application/geo+json"
@@ -43,9 +50,26 @@ def geojson_response(data: dict[str, Any]) -> Response:
 
 @bp.get("/offers")
 def offers() -> Response:
+    """A page of the offers that fit (see :mod:`mapservice.paging`), from memory while the
+    data stays the same."""
     criteria = queries.offer_filter_from_args(request.args)
-    found = queries.find_offers(get_session(), criteria)
-    return geojson_response(queries.feature_collection(queries.offer_feature(o) for o in found))
+    page = parse_page(request.args)
+    others = tuple(
+        sorted((k, v) for k, v in request.args.items(multi=True) if k not in ("limit", "offset"))
+    )
+
+    def url_for_page(limit: int, offset: int) -> str:
+        args = [*others, ("limit", str(limit)), ("offset", str(offset))]
+        return f"{request.base_url}?{urlencode(args)}"
+
+    def build(session: Session) -> bytes:
+        found = queries.find_offers(session, criteria)
+        shown = page.window(found)
+        members = page_members(page, len(found), len(shown), url_for_page, GEOJSON)
+        features = (queries.offer_feature(offer) for offer in shown)
+        return orjson.dumps(queries.feature_collection(features, **members))
+
+    return cached_answer(("offers", request.base_url, others, page), build, GEOJSON)
 
 
 @bp.get("/offers/<int:offer_id>")
