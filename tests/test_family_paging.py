@@ -133,3 +133,17 @@ def test_a_new_offer_language_shows_in_the_filter_at_once(client, db_session):
     )
     db_session.flush()
     assert 'value="sw"' in client.get("/").get_data(as_text=True)
+
+
+def test_changed_offer_facts_show_on_the_next_page(client, db_session):
+    args = HERE | {"minutes": "10", "age_months": "18"}
+    html = client.get("/", query_string=args).get_data(as_text=True)
+    offer_id = listed(html)[0]
+    offer = db_session.get(Offer, offer_id)
+    offer.contact = "Telefon 0231 000000 (geändert)"
+    db_session.flush()
+    entry = client.get("/", query_string=args).get_data(as_text=True)
+    entry = entry.split(f'id="offer-{offer_id}"')[1].split("</li>")[0]
+    assert "Telefon 0231 000000 (geändert)" in entry
+    english = client.get("/", query_string=args | {"lang": "en"}).get_data(as_text=True)
+    assert "Contact" in english.split(f'id="offer-{offer_id}"')[1].split("</li>")[0]

@@ -12,13 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from flask_babel import gettext
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from mapservice import mapview, queries
 from mapservice.data_cache import VersionedCache
+from mapservice.db import get_session
 from mapservice.i18n import current_language
+from mapservice.models import Offer
 from mapservice.validation import BBox
 
 # Sub-district outlines drawn for orientation: those within this many degrees of the centre
@@ -102,3 +105,31 @@ def offer_languages(session: Session, version: int) -> list[str]:
     return languages.get(
         session, "languages", lambda: queries.offer_languages(session), version=version
     )
+
+
+# Rendered facts of an offer (place, age, languages, times, cost, source): they depend only on
+# the offer and the language, and rendering them is most of a list's cost. Bytes-bounded.
+facts: VersionedCache[Markup] = VersionedCache(8 * 1024 * 1024, getsizeof=len)
+
+
+def remember_data_version(version: int) -> None:
+    """Let the templates' cached parts (:func:`offer_facts`) know the request's data version."""
+    g.data_version = version
+
+
+def offer_facts(offer: Offer) -> Markup:
+    """``facts(offer)`` of ``_offer.html``, rendered once per offer, language and data version
+    (directly when the view did not say which version it reads)."""
+    macro = current_app.jinja_env.get_template("_offer.html").module.facts  # type: ignore[attr-defined]
+
+    def render() -> Markup:
+        rendered = macro(offer)
+        # An autoescaping template: the macro escaped every text of the offer itself.
+        assert isinstance(rendered, Markup)
+        return rendered
+
+    version = g.get("data_version")
+    if version is None:
+        return render()
+    key = ("facts", offer.id, current_language())
+    return facts.get(get_session(), key, render, version=version)

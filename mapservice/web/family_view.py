@@ -18,10 +18,12 @@ from shapely.geometry import Point
 from werkzeug.datastructures import MultiDict
 
 from mapservice import family, geocode, mapview, queries
+from mapservice.data_cache import data_version
 from mapservice.db import get_session
 from mapservice.models import Offer, Site
 from mapservice.taxonomy import categories
 from mapservice.validation import ParameterError, parse_age_months
+from mapservice.web import family_map
 from mapservice.web.walking_api import walk_settings
 
 FILTER_KEYS = (
@@ -218,6 +220,8 @@ class FamilyView:
 def family_view(raw: MultiDict[str, str]) -> FamilyView:
     args = normalised_args(raw)
     session = get_session()
+    # Read first: what the page then renders from cache is at least this new.
+    family_map.remember_data_version(data_version(session))
     error: ParameterError | None = None
     places: list[geocode.Place] = []
     try:

@@ -19,11 +19,10 @@ import io
 from typing import Any
 
 import segno
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
 from markupsafe import Markup
 
 from mapservice import family, geocode
-from mapservice.data_cache import data_version
 from mapservice.db import get_session
 from mapservice.i18n import current_language, offer_text
 from mapservice.models import Offer
@@ -33,6 +32,7 @@ from mapservice.web import family_map
 from mapservice.web.family_view import FamilyView, family_view, normalised_args, view_args
 
 bp = Blueprint("public", __name__)
+bp.add_app_template_global(family_map.offer_facts, "offer_facts")
 
 
 def _page_options(view: FamilyView, version: int) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def _page_options(view: FamilyView, version: int) -> dict[str, Any]:
 def index() -> tuple[str, int]:
     view = family_view(request.args)
     session = get_session()
-    version = data_version(session)
+    version = g.data_version
     shown_sites = [o.site for o in view.offers if o.site is not None] + view.anchors
     sources = [(s.source_dataset, s.source_licence) for s in shown_sites]
     sources += [(o.source_dataset, None) for o in view.offers]
