@@ -5,8 +5,10 @@ figures, with the old single-process server as the peer in the same run.
 
 What it does (Debian's ``wrk`` drives the traffic; ``./dev bench load`` installs it):
 
-1. Prepares its own database ``mapservice_bench_load`` in the private cluster (migrated and
-   loaded with the bundled data by ``mapservice serve`` itself, as ``./dev run`` does).
+1. Starts a PostgreSQL cluster of its own (``/var/tmp/mapservice-load-<hash>``, the same
+   kind as the private cluster; restarting it disturbs nothing else) with the database
+   ``mapservice_bench_load``, migrated and loaded with the bundled data by ``mapservice serve``
+   itself, as ``./dev run`` does. The cluster is stopped at the end.
 2. **gunicorn**: starts ``mapservice serve`` on a free port (workers and threads from the cores,
    or MAPSERVICE_WORKERS/THREADS) and sends ``--connections`` clients of mixed traffic for
    ``--duration`` seconds: the family page with a place, ``/results`` filter changes,
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -90,6 +93,11 @@ done = function(summary, latency, requests)
   end
 end
 """
+
+
+def bench_cluster_dir() -> Path:
+    digest = hashlib.sha1(str(ROOT).encode(), usedforsecurity=False).hexdigest()[:12]
+    return Path("/var/tmp") / f"mapservice-load-{digest}"
 
 
 def free_port() -> int:
@@ -376,9 +384,17 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is missing: apt-get install wrk (./dev bench load installs it)")
         return 1
+    # The servers started below inherit this: they and the restart use the bench's cluster.
+    os.environ["MAPSERVICE_PG_DIR"] = str(bench_cluster_dir())
     cluster = local_cluster()
     cluster.start()
-    url = cluster.ensure_database(DATABASE)
+    try:
+        return measure(options, cluster.ensure_database(DATABASE))
+    finally:
+        cluster.stop()
+
+
+def measure(options: argparse.Namespace, url: str) -> int:
     cores = available_cores()
     workers = os.environ.get("MAPSERVICE_WORKERS") or default_workers(cores)
     threads = os.environ.get("MAPSERVICE_THREADS") or 4
