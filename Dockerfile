@@ -16,4 +16,7 @@ RUN pip install --no-cache-dir -e . && chown -R mapservice /app
 USER mapservice
 
 EXPOSE 5000
-CMD ["mapservice", "serve", "--host", "0.0.0.0", "--port", "5000"]
+# gunicorn, processes from the container's cores (MAPSERVICE_WORKERS/THREADS override; see
+# README "Running it for real"). Migrates and loads the data once, before the workers start.
+ENV MAPSERVICE_BIND=0.0.0.0:5000
+CMD ["mapservice", "serve"]

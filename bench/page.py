@@ -6,9 +6,11 @@ Run from the project root (the private cluster, or MAPSERVICE_DATABASE_URL):
 
 1. Page weight: the main page's HTML and every script and style it loads (no tiles), as
    sent without and with compression (what a browser on plain HTTP accepts: gzip, deflate).
-2. Server time to answer a filter change (``/results``, what the page fetches) on the
+2. Server time of the hot pages (the family page with a place, ``/api/offers``) from the
+   data-version caches, and without them as the peer.
+3. Server time to answer a filter change (``/results``, what the page fetches) on the
    quarter, p50/p95 over N requests for several filter combinations.
-3. In a headless Chromium on a phone-sized screen, if available: time from a filter change
+4. In a headless Chromium on a phone-sized screen, if available: time from a filter change
    to the updated list (``window.familyLastUpdateMs`` set by ``static/js/family.js``).
 4. In the same browser: the base map's bytes for the first view (the quarter without a
    place; a place in the quarter; a place in Witten): every range read from the PMTiles
@@ -112,6 +114,55 @@ def server_times(app: Flask, requests: int) -> None:
         p50 = statistics.median(times)
         p95 = statistics.quantiles(times, n=20)[18] if len(times) >= 20 else max(times)
         print(f"  {name:<36} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ({count} offers)")
+
+
+HOT_PAGES = {
+    "family page with a place": "/?age_months=18&lat=51.5226&lon=7.4722&minutes=10",
+    "/api/offers": "/api/offers",
+    "/api/offers?age_months=30": "/api/offers?age_months=30",
+}
+HOT_BUDGET_MS = {"family page with a place": 25.0, "/api/offers": 5.0}
+
+
+def _clear_caches() -> None:
+    from mapservice.web import cached, family_map
+
+    for cache in (cached.answers, family_map.outlines, family_map.maps, family_map.languages):
+        cache.clear()
+    family_map.facts.clear()
+
+
+def hot_pages(app: Flask, requests: int) -> None:
+    """Server time of the hot pages (browser's Accept-Encoding), from the data-version caches
+    and, as the peer in the same run, with every cache emptied before each request. Wall
+    time and the process's CPU time: on a shared machine the wall time includes waiting for
+    a core, the CPU time does not."""
+    client = app.test_client()
+    headers = {"Accept-Encoding": "gzip, deflate"}
+    print(f"\nHot pages on the quarter, {requests} requests each (p50; CPU time in brackets):")
+    for name, url in HOT_PAGES.items():
+        figures = []
+        for cached in (True, False):
+            client.get(url, headers=headers)
+            wall, cpu = [], []
+            for _ in range(requests):
+                if not cached:
+                    _clear_caches()
+                start, start_cpu = time.perf_counter(), time.process_time()
+                response = client.get(url, headers=headers)
+                wall.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.process_time() - start_cpu) * 1000)
+                assert response.status_code == 200, url
+            figures.append((statistics.median(wall), statistics.median(cpu), len(response.data)))
+        (hot, hot_cpu, size), (cold, cold_cpu, _) = figures
+        budget = HOT_BUDGET_MS.get(name)
+        verdict = ""
+        if budget:
+            verdict = f"  budget {budget:g} ms: {'OK' if hot <= budget else 'OVER'} (wall)"
+        print(
+            f"  {name:<28} cached {hot:6.1f} ms ({hot_cpu:5.1f})  without caches {cold:6.1f} ms"
+            f" ({cold_cpu:5.1f})  {cold / hot:4.1f}x  {size / 1024:5.1f} KB sent{verdict}"
+        )
 
 
 class _Quiet(WSGIRequestHandler):
@@ -228,6 +279,7 @@ def main() -> int:
     options = parser.parse_args()
     app = prepared_app()
     page_weight(app)
+    hot_pages(app, options.requests)
     server_times(app, options.requests)
     if not options.no_browser:
         browser_times(app, max(20, options.requests // 2))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from waitress import serve
 
 from mapservice import db
 from mapservice.editing import commands as editing_commands
@@ -17,6 +16,8 @@ from mapservice.importers import commands as import_commands
 from mapservice.importers.default_data import load_default_data_if_empty
 from mapservice.pgcluster import local_cluster
 from mapservice.planning import commands as planning_commands
+from mapservice.serving import server
+from mapservice.serving.settings import server_settings
 from mapservice.walking import commands as walking_commands
 from mapservice.walking.profiles import settings_from_config
 
@@ -48,14 +49,18 @@ def cluster_stop() -> None:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--host", default=None, help="Address to listen on [MAPSERVICE_BIND: 127.0.0.1:5000]")
+@click.option("--port", default=None, type=int, help="Port to listen on [5000]")
+@click.option("--workers", default=None, type=int, help="Processes [MAPSERVICE_WORKERS: cores+1]")
+@click.option("--threads", default=None, type=int, help="Threads each [MAPSERVICE_THREADS: 4]")
 @with_appcontext
-def serve_command(host: str, port: int, threads: int) -> None:
-    """Migrate, load the bundled data into an empty database, and serve."""
+def serve_command(
+    host: str | None, port: int | None, workers: int | None, threads: int | None
+) -> None:
+    """Migrate, load the bundled data into an empty database, and serve with gunicorn."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    db.migrate(db.get_engine())
+    engine = db.get_engine()
+    db.migrate(engine)
     with db.session_scope() as session:
         summary = load_default_data_if_empty(
             session,
@@ -65,8 +70,17 @@ def serve_command(host: str, port: int, threads: int) -> None:
         )
     if summary:
         click.echo(summary)
-    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C stops)")
-    serve(app, host=host, port=port, threads=threads, ident="mapservice")
+    # The workers reach the same database without starting the cluster again.
+    url = engine.url.render_as_string(hide_password=False)
+    db.dispose_engines(app)
+    settings = server_settings(app.config, host=host, port=port, workers=workers, threads=threads)
+    click.echo(
+        f"Serving on http://{settings.bind}/ with {settings.workers} processes x "
+        f"{settings.threads} threads (Ctrl+C stops)"
+    )
+    from mapservice import create_app  # the package imports this module
+
+    server.serve(lambda: create_app({"DATABASE_URL": url}), settings)
 
 
 def init_app(app: Flask) -> None:

@@ -36,6 +36,13 @@ class Defaults:
     MAP_ZOOM = 15
     # Offers last checked longer ago than this many months count as overdue (issue 10).
     OVERDUE_MONTHS = 6
+    # The server behind `mapservice serve` (see mapservice/serving/settings.py and README,
+    # "Running it for real"): address, processes (None: cores + 1), threads per process,
+    # seconds a request may take before its worker is restarted.
+    BIND = "127.0.0.1:5000"
+    WORKERS: int | None = None
+    THREADS = 4
+    TIMEOUT = 30
     # None: a random key kept in instance/secret_key (see create_app).
     SECRET_KEY: str | None = None
     # Compressed answers keep the page within its weight budget. Generated answers use gzip;

@@ -87,6 +87,17 @@ def get_engine(app: Flask | None = None) -> Engine:
     return engine
 
 
+def dispose_engines(app: Flask) -> None:
+    """Close the app's pooled connections and forget its engines (before a server forks its
+    workers, which must not share connections)."""
+    for key in ("mapservice.engine", "mapservice.read_sessionmaker"):
+        found = app.extensions.pop(key, None)
+        bind = found.kw.get("bind") if isinstance(found, sessionmaker) else found
+        if isinstance(bind, Engine):
+            bind.dispose()
+    app.extensions.pop("mapservice.sessionmaker", None)
+
+
 def get_session() -> Session:
     """The request's session, opened on first use and closed at teardown."""
     if "db_session" not in g:

@@ -26,6 +26,7 @@ from mapservice.validation import (
     BBox,
     ParameterError,
     parse_choice,
+    parse_int,
     parse_latitude,
     parse_longitude,
     parse_weekday,
@@ -39,6 +40,9 @@ DEFAULT_MINUTES = 15
 # The family page offers walking and walking with a pram (the engine's profiles).
 PROFILE_CHOICES = ("adult", "pram")
 DEFAULT_PROFILE = "adult"
+# The family list shows this many offers at first and this many more per "more" (``shown``).
+PAGE_SIZE = 25
+MAX_SHOWN = 5000
 DAYPART_CHOICES = ("morning", "afternoon", "evening")
 ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -60,6 +64,8 @@ class FamilyQuery:
     where: str = ""  # what was typed, if no point was given
     minutes: int = DEFAULT_MINUTES
     profile: str = DEFAULT_PROFILE
+    # How many offers to list (None: all). The rest is counted, not loaded where avoidable.
+    shown: int | None = None
 
 
 def parse_family_query(args: Mapping[str, str]) -> FamilyQuery:
@@ -83,12 +89,14 @@ def parse_family_query(args: Mapping[str, str]) -> FamilyQuery:
     minutes_raw = parse_choice(args, "minutes", tuple(str(m) for m in MINUTE_CHOICES))
     profile = parse_choice(args, "profile", PROFILE_CHOICES, DEFAULT_PROFILE)
     location = Location(lat, lon, where) if lat is not None and lon is not None else None
+    shown = parse_int(args, "shown", low=1, high=MAX_SHOWN)
     return FamilyQuery(
         criteria=criteria,
         location=location,
         where=where,
         minutes=int(minutes_raw) if minutes_raw else DEFAULT_MINUTES,
         profile=profile or DEFAULT_PROFILE,
+        shown=PAGE_SIZE if shown is None else shown,
     )
 
 
@@ -116,9 +124,18 @@ class Listed:
 
 @dataclass(frozen=True)
 class FamilyAnswer:
+    """``items``: the offers listed (at most ``query.shown``), ``total``: all that fit;
+    ``next_offer``: the id of the first offer not listed yet (where the next page starts)."""
+
     items: list[Listed] = field(default_factory=list)
     located: bool = False
     estimated: bool = False
+    total: int = 0
+    next_offer: int | None = None
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
 
 
 def find_for_family(session: Session, query: FamilyQuery, settings: WalkSettings) -> FamilyAnswer:
@@ -127,8 +144,13 @@ def find_for_family(session: Session, query: FamilyQuery, settings: WalkSettings
     Raises ``ParameterError`` (``lat``) when the walking engine refuses the point.
     """
     if query.location is None:
-        offers = queries.find_offers(session, query.criteria)
-        return FamilyAnswer([Listed(o, comes_home=o.site is None) for o in offers])
+        if query.shown is None:
+            offers = queries.find_offers(session, query.criteria)
+            return FamilyAnswer([Listed(o, comes_home=o.site is None) for o in offers])
+        # One more than shown: where the next page starts.
+        total, offers = queries.find_offers_page(session, query.criteria, query.shown + 1)
+        listed = [Listed(o, comes_home=o.site is None) for o in offers]
+        return _paged(listed, total, query.shown, located=False, estimated=False)
     loc = query.location
     profile = settings.profiles[query.profile]
     answer = reachable_offers(
@@ -143,7 +165,21 @@ def find_for_family(session: Session, query: FamilyQuery, settings: WalkSettings
     here = BBox(loc.lon - eps, loc.lat - eps, loc.lon + eps, loc.lat + eps)
     home = queries.find_offers(session, replace(query.criteria, bbox=here))
     items += [Listed(o, comes_home=True) for o in home if o.site is None]
-    return FamilyAnswer(items, located=True, estimated=answer.estimated)
+    return _paged(items, len(items), query.shown, located=True, estimated=answer.estimated)
+
+
+def _paged(
+    items: list[Listed], total: int, shown: int | None, *, located: bool, estimated: bool
+) -> FamilyAnswer:
+    listed = items if shown is None else items[:shown]
+    following = items[len(listed)] if len(items) > len(listed) else None
+    return FamilyAnswer(
+        listed,
+        located=located,
+        estimated=estimated,
+        total=total,
+        next_offer=following.offer.id if following else None,
+    )
 
 
 # --- dates -------------------------------------------------------------------------------

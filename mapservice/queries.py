@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from mapservice.models import Area, Offer, ScheduleSlot, Site
@@ -105,6 +105,34 @@ def offers_query(criteria: OfferFilter) -> Select[tuple[Offer]]:
 
 def find_offers(session: Session, criteria: OfferFilter) -> list[Offer]:
     return list(session.scalars(offers_query(criteria)).unique())
+
+
+def in_area_kind(kind: str) -> Any:
+    """An SQL condition: the offer's site, or its service area, lies in an area of ``kind``."""
+    area = select(Area.id).where(Area.kind == kind)
+    at_site = Offer.site.has(
+        area.where(func.ST_Intersects(Area.geom, Site.geom)).exists().correlate(Site)
+    )
+    serves = area.where(func.ST_Intersects(Area.geom, Offer.service_area)).exists()
+    return or_(at_site, serves.correlate(Offer))
+
+
+def find_offers_page(
+    session: Session, criteria: OfferFilter, limit: int, *, first_in: str = "quarter"
+) -> tuple[int, list[Offer]]:
+    """How many offers match, and the first ``limit`` of them: those in an area of kind
+    ``first_in`` (the network's quarter) first, then the rest; each part by category and
+    title. One count and one query of at most ``limit`` rows, however many match."""
+    total = session.scalar(
+        select(func.count()).select_from(Offer).where(*offer_conditions(criteria))
+    )
+    nearby_first = case((in_area_kind(first_in), 0), else_=1)
+    query = (
+        offers_query(criteria)
+        .order_by(None)
+        .order_by(nearby_first, Offer.category, Offer.title, Offer.id)
+    )
+    return int(total or 0), list(session.scalars(query.limit(limit)).unique())
 
 
 def find_sites(session: Session, bbox: BBox | None = None) -> list[Site]:

@@ -2,11 +2,15 @@
 
 ``GET /api/offers``      offers as a FeatureCollection; filters ``age_months`` (or
                          ``age_years``/``birth_month``), ``category`` (comma-separated),
-                         ``bbox`` (west,south,east,north), ``language``, ``free``.
+                         ``bbox`` (west,south,east,north), ``language``, ``free``; paged
+                         by ``limit`` (default 200, at most 1000) and ``offset``, with
+                         ``numberMatched``, ``numberReturned`` and ``links`` (self, next,
+                         prev) as in OGC API - Features (:mod:`mapservice.paging`).
 ``GET /api/offers/<id>`` one offer as a Feature, with an ``ETag`` (writes: web/write_api.py).
 ``GET /api/sites``       sites as a FeatureCollection; filter ``bbox``.
 ``GET /api/categories``  the life-phase taxonomy.
-``GET /api/health``      200 when the database answers (for container healthchecks).
+``GET /api/health``      liveness: 200 while the process serves requests (no database).
+``GET /api/ready``       readiness: 200 when the database answers, else 503 (Retry-After).
 
 Bad parameters answer 400 with ``{"error", "parameter", "message"}``.
 """
@@ -15,13 +19,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from flask import Blueprint, Response, abort, jsonify, request
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from mapservice import queries
-from mapservice.db import get_session
+from mapservice.db import get_session, read_only
 from mapservice.editing.states import offer_etag
 from mapservice.interop.openapi import parameters as c
 from mapservice.interop.openapi.spec import (
@@ -33,11 +40,13 @@ from mapservice.interop.openapi.spec import (
     path_id,
 )
 from mapservice.models import Offer
+from mapservice.paging import page_members, parse_page
 from mapservice.taxonomy import categories, phases
 from mapservice.validation import parse_bbox
+from mapservice.web.cached import cached_answer
 from mapservice.web.errors import register_json_errors
 
-# Database ids are PostgreSQL integers; a larger id in a URL is simply not there (404).
+READY_RETRY_AFTER_S = 2
 
 bp = Blueprint("api", __name__)
 register_json_errors(bp)
@@ -57,9 +66,26 @@ def geojson_response(data: dict[str, Any]) -> Response:
     responses={200: ok("Offers", GEOJSON, "A FeatureCollection of offers"), 400: BAD_PARAMETER},
 )
 def offers() -> Response:
+    """A page of the offers that fit (see :mod:`mapservice.paging`), from memory while the
+    data stays the same."""
     criteria = queries.offer_filter_from_args(request.args)
-    found = queries.find_offers(get_session(), criteria)
-    return geojson_response(queries.feature_collection(queries.offer_feature(o) for o in found))
+    page = parse_page(request.args)
+    others = tuple(
+        sorted((k, v) for k, v in request.args.items(multi=True) if k not in ("limit", "offset"))
+    )
+
+    def url_for_page(limit: int, offset: int) -> str:
+        args = [*others, ("limit", str(limit)), ("offset", str(offset))]
+        return f"{request.base_url}?{urlencode(args)}"
+
+    def build(session: Session) -> bytes:
+        found = queries.find_offers(session, criteria)
+        shown = page.window(found)
+        members = page_members(page, len(found), len(shown), url_for_page, GEOJSON)
+        features = (queries.offer_feature(offer) for offer in shown)
+        return orjson.dumps(queries.feature_collection(features, **members))
+
+    return cached_answer(("offers", request.base_url, others, page), build, GEOJSON)
 
 
 @bp.get("/offers/<int:offer_id>")
@@ -113,5 +139,25 @@ def taxonomy() -> Response:
     responses={200: ok("Health")},
 )
 def health() -> Response:
-    get_session().execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})
+    """Liveness, for a load balancer or an orchestrator: the process answers requests. It
+    asks nothing of the database, so a database restart does not get the workers killed."""
+    response = jsonify({"status": "ok"})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/ready")
+def ready() -> tuple[Response, int]:
+    """Readiness: whether this process can answer from the database right now (one
+    ``SELECT 1`` on a pooled connection; a dead one is replaced and tried once more)."""
+    try:
+        read_only(lambda session: session.execute(text("SELECT 1")).scalar_one())
+    except DBAPIError:
+        body, status = {"status": "unavailable", "database": "not answering"}, 503
+    else:
+        body, status = {"status": "ok", "database": "ok"}, 200
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    if status == 503:
+        response.headers["Retry-After"] = str(READY_RETRY_AFTER_S)
+    return response, status

@@ -145,10 +145,11 @@
     return params.toString();
   }
 
-  function update() {
+  function update(resultsUrl, focusId) {
     var mine = ++generation;
     var started = performance.now();
-    return fetch("/results?" + queryString(), { headers: { Accept: "application/json" } })
+    var url = typeof resultsUrl === "string" ? resultsUrl : "/results?" + queryString();
+    return fetch(url, { headers: { Accept: "application/json" } })
       .then(function (r) { return r.json(); })
       .then(function (answer) {
         if (mine !== generation) return;
@@ -169,11 +170,22 @@
           url.searchParams.set("lang", a.dataset.lang);
           a.href = url.pathname + url.search;
         });
+        var first = focusId && document.getElementById(focusId);
+        var firstLink = first && first.querySelector("a");
+        if (firstLink) firstLink.focus();
         window.familyLastUpdateMs = performance.now() - started;
         document.documentElement.dataset.updated = String(mine);
       })
       .catch(function () { status.textContent = text.failed; });
   }
+
+  // "More offers": the next page in place; the link itself works without JavaScript.
+  results.addEventListener("click", function (event) {
+    var more = event.target.closest && event.target.closest("a.more-link");
+    if (!more || !more.dataset.results) return;
+    event.preventDefault();
+    update(more.dataset.results, more.dataset.next);
+  });
 
   var changeTimer = null;
   function scheduleUpdate(delay) {

@@ -1,0 +1,256 @@
+"""The family page's view model: the filter form's values from the URL, the answer, and what
+the page, the list fragment (``/results``) and the print view show of it.
+
+Privacy: the place a family enters is used for the query and rendered into the page; it is
+never logged (see ``tests/test_family_privacy.py``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from flask import url_for
+from geoalchemy2.shape import to_shape
+from shapely.geometry import Point
+from werkzeug.datastructures import MultiDict
+
+from mapservice import family, geocode, mapview, queries
+from mapservice.data_cache import data_version
+from mapservice.db import get_session
+from mapservice.models import Offer, Site
+from mapservice.taxonomy import categories
+from mapservice.validation import ParameterError, parse_age_months
+from mapservice.web import family_map
+from mapservice.web.walking_api import walk_settings
+
+FILTER_KEYS = (
+    "age_months",
+    "age_years",
+    "age_extra_months",
+    "birth_month",
+    "where",
+    "lat",
+    "lon",
+    "minutes",
+    "profile",
+    "category",
+    "language",
+    "free",
+    "day",
+    "time",
+    "bbox",
+    "shown",
+)
+
+
+@dataclass(frozen=True)
+class FormValues:
+    """What the filter form shows, taken from the URL (raw, so bad input can be corrected)."""
+
+    age_years: str
+    age_extra_months: str
+    birth_month: str
+    categories: tuple[str, ...]
+    language: str
+    free: bool
+    bbox: str
+    where: str = ""
+    lat: str = ""
+    lon: str = ""
+    minutes: str = str(family.DEFAULT_MINUTES)
+    profile: str = family.DEFAULT_PROFILE
+    day: str = ""
+    time: str = ""
+
+
+def normalised_args(args: MultiDict[str, str]) -> dict[str, str]:
+    """One value per filter: checkboxes send ``category`` repeatedly, links comma-separated."""
+    values = {key: args.get(key, "") for key in FILTER_KEYS if key in args}
+    if "category" in args:
+        values["category"] = ",".join(part for part in args.getlist("category") if part)
+    return values
+
+
+def view_args(args: Mapping[str, str]) -> dict[str, str]:
+    """The parameters that reproduce a view (empty ones dropped), for links."""
+    return {key: value for key, value in args.items() if value}
+
+
+def form_values(args: Mapping[str, str], age_months: int | None) -> FormValues:
+    years, extra = args.get("age_years", ""), args.get("age_extra_months", "")
+    if args.get("age_months") and age_months is not None:
+        # A link with age_months shows as years + months; submitting gives the same age.
+        years, extra = str(age_months // 12), str(age_months % 12)
+    return FormValues(
+        age_years=years,
+        age_extra_months=extra,
+        birth_month=args.get("birth_month", ""),
+        categories=tuple(part for part in args.get("category", "").split(",") if part),
+        language=args.get("language", ""),
+        free=args.get("free", "") not in ("", "0"),
+        bbox=args.get("bbox", ""),
+        where=args.get("where", ""),
+        lat=args.get("lat", ""),
+        lon=args.get("lon", ""),
+        minutes=args.get("minutes") or str(family.DEFAULT_MINUTES),
+        profile=args.get("profile") or family.DEFAULT_PROFILE,
+        day=args.get("day", ""),
+        time=args.get("time", ""),
+    )
+
+
+def _group_by_category(items: list[family.Listed]) -> list[tuple[str, list[family.Listed]]]:
+    grouped: dict[str, list[family.Listed]] = defaultdict(list)
+    for item in items:
+        grouped[item.offer.category].append(item)
+    return [(key, grouped[key]) for key in categories() if key in grouped]
+
+
+def _site_markers(offers: list[Offer], anchors: list[Site]) -> list[mapview.SiteMarker]:
+    by_site: dict[int, tuple[Site, list[int]]] = {}
+    for anchor in anchors:  # anchors stay on the map for orientation, even with no match
+        by_site[anchor.id] = (anchor, [])
+    for offer in offers:
+        if offer.site is not None:
+            by_site.setdefault(offer.site.id, (offer.site, []))[1].append(offer.id)
+    markers = []
+    for site, offer_ids in by_site.values():
+        point = to_shape(site.geom)
+        assert isinstance(point, Point)
+        markers.append(
+            mapview.SiteMarker(
+                lat=point.y,
+                lon=point.x,
+                name=site.name,
+                address=site.address,
+                is_anchor=site.is_anchor,
+                offer_ids=tuple(offer_ids),
+            )
+        )
+    return markers
+
+
+def _service_areas(offers: list[Offer]) -> list[mapview.ServiceArea]:
+    return [
+        mapview.ServiceArea(mapview.display_geometry(offer.service_area), offer.id)
+        for offer in offers
+        if offer.site is None and offer.service_area is not None
+    ]
+
+
+@dataclass
+class FamilyView:
+    """Everything the page, the list fragment and the print view show."""
+
+    args: dict[str, str]
+    form: FormValues
+    query: family.FamilyQuery
+    answer: family.FamilyAnswer
+    error: ParameterError | None = None
+    age_months: int | None = None
+    places: list[geocode.Place] = field(default_factory=list)
+    anchors: list[Site] = field(default_factory=list)
+
+    @property
+    def offers(self) -> list[Offer]:
+        return [item.offer for item in self.answer.items]
+
+    @property
+    def address_not_found(self) -> bool:
+        return bool(self.query.where) and self.query.location is None and not self.error
+
+    def link_args(self) -> dict[str, str]:
+        """The view's parameters, with a looked-up place pinned as lat/lon."""
+        args = view_args(self.args)
+        location = self.query.location
+        if location is not None and not self.error:
+            args |= {"lat": f"{location.lat:.6f}", "lon": f"{location.lon:.6f}"}
+            args["where"] = location.label
+        return args
+
+    def template_context(self) -> dict[str, Any]:
+        answer = self.answer
+        return {
+            "form": self.form,
+            "error": self.error,
+            "age_months": None if self.error else self.age_months,
+            "located": answer.located,
+            "estimated": answer.estimated,
+            "location": self.query.location,
+            "query": self.query,
+            "places": self.places,
+            "address_not_found": self.address_not_found,
+            "items": answer.items,
+            "groups": [] if answer.located else _group_by_category(answer.items),
+            "offer_count": answer.total,
+            "link_args": self.link_args(),
+            **self.more_context(),
+        }
+
+    def more_context(self) -> dict[str, Any]:
+        """The "more" link: the same view listing one page more, scrolled to where the new
+        offers start (a plain link, so it works without JavaScript too)."""
+        answer = self.answer
+        if answer.more <= 0 or answer.next_offer is None:
+            return {"more_count": 0, "more_url": None, "more_results_url": None, "next_offer": None}
+        shown = len(answer.items) + family.PAGE_SIZE
+        args: dict[str, Any] = self.link_args() | {"shown": str(shown)}
+        return {
+            "more_count": min(family.PAGE_SIZE, answer.more),
+            "more_url": url_for("public.index", **args, _anchor=f"offer-{answer.next_offer}"),
+            "more_results_url": url_for("public.results", **args),
+            "next_offer": answer.next_offer,
+        }
+
+    def map_data(self) -> dict[str, Any]:
+        location = self.query.location if not self.error else None
+        return mapview.map_data(
+            _site_markers(self.offers, self.anchors),
+            _service_areas(self.offers),
+            origin=[location.lat, location.lon] if location else None,
+            minutes=self.query.minutes,
+            profile=self.query.profile,
+            estimated=self.answer.estimated,
+        )
+
+
+def family_view(raw: MultiDict[str, str]) -> FamilyView:
+    args = normalised_args(raw)
+    session = get_session()
+    # Read first: what the page then renders from cache is at least this new.
+    family_map.remember_data_version(data_version(session))
+    error: ParameterError | None = None
+    places: list[geocode.Place] = []
+    try:
+        query = family.parse_family_query(args)
+        query, places = family.locate_address(session, query)
+        answer = family.find_for_family(session, query, walk_settings())
+    except ParameterError as exc:
+        # Show everything rather than nothing, and say which input was not understood.
+        error = exc
+        query = family.FamilyQuery(criteria=queries.OfferFilter(), shown=family.PAGE_SIZE)
+        answer = family.find_for_family(session, query, walk_settings())
+    try:
+        age_months = parse_age_months(args)
+    except ParameterError:
+        age_months = None
+    form = form_values(args, age_months)
+    if places and query.location is not None:
+        # The server looked the address up: the form shows the place it took.
+        location = query.location
+        form = replace(
+            form, where=location.label, lat=f"{location.lat:.6f}", lon=f"{location.lon:.6f}"
+        )
+    return FamilyView(
+        args=args,
+        form=form,
+        query=query,
+        answer=answer,
+        error=error,
+        age_months=age_months,
+        places=places,
+        anchors=queries.find_anchor_sites(session),
+    )
