@@ -31,6 +31,9 @@ READ_ONLY = frozenset(
         "is_example",
         "source",
         "last_verified",
+        # Which values are the category's general rule: kept by the service, not written
+        # (an editor's own value for such a field replaces the rule, see service.py).
+        "taxonomy_facts",
         "overdue",
         "etag",
     }
