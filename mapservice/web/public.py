@@ -189,7 +189,17 @@ class FamilyView:
 
     @property
     def address_not_found(self) -> bool:
-        return bool(self.query.where) and self.query.location is None and not self.error
+        return (
+            bool(self.query.where)
+            and self.query.location is None
+            and not self.places
+            and not self.error
+        )
+
+    @property
+    def choices(self) -> list[geocode.Place]:
+        """The places offered for a typed address that was not certain ("did you mean …?")."""
+        return self.places if self.query.location is None and not self.error else []
 
     def link_args(self) -> dict[str, str]:
         """The view's parameters, with a looked-up place pinned as lat/lon."""
@@ -211,6 +221,7 @@ class FamilyView:
             "location": self.query.location,
             "query": self.query,
             "places": self.places,
+            "choices": self.choices,
             "address_not_found": self.address_not_found,
             "items": answer.items,
             "groups": [] if answer.located else _group_by_category(answer.items),
@@ -230,6 +241,13 @@ class FamilyView:
         )
 
 
+def _map_centre() -> tuple[float, float]:
+    """The ``MAP_CENTER`` setting (lat, lon): where address choices are ordered from when no
+    quarter is loaded."""
+    lat, lon = current_app.config["MAP_CENTER"]
+    return float(lat), float(lon)
+
+
 def family_view(raw: MultiDict[str, str]) -> FamilyView:
     args = normalised_args(raw)
     session = get_session()
@@ -237,7 +255,7 @@ def family_view(raw: MultiDict[str, str]) -> FamilyView:
     places: list[geocode.Place] = []
     try:
         query = family.parse_family_query(args)
-        query, places = family.locate_address(session, query)
+        query, places = family.locate_address(session, query, _map_centre())
         answer = family.find_for_family(session, query, walk_settings())
     except ParameterError as exc:
         # Show everything rather than nothing, and say which input was not understood.
@@ -410,9 +428,11 @@ def offer_calendar(offer_id: int) -> Response:
 
 @bp.get("/api/geocode")
 def geocode_api() -> tuple[Response, int]:
-    """``GET /api/geocode?q=`` → ``{"places": [{label, lat, lon, kind}, …]}``, best first.
+    """``GET /api/geocode?q=`` → ``{"places": [{label, lat, lon, kind, match}, …]}``.
 
-    Offline: only what the database holds is searched. Bad input answers 400 naming ``q``.
+    ``match`` is ``strong`` for the one certain answer (always first) and ``weak`` for a
+    choice ("did you mean …?"; nearest to the quarter first). Offline: only what the database
+    holds is searched. Bad input answers 400 naming ``q``.
     """
     raw = request.args.get("q")
     if raw is None or not raw.strip():
@@ -421,5 +441,5 @@ def geocode_api() -> tuple[Response, int]:
     if len(raw) > geocode.MAX_QUERY_LENGTH:
         error = ParameterError("q", f"must be at most {geocode.MAX_QUERY_LENGTH} characters")
         return jsonify(error.as_dict()), 400
-    places = geocode.search(get_session(), raw)
+    places = geocode.search(get_session(), raw, centre=_map_centre())
     return jsonify({"places": [place.as_dict() for place in places]}), 200
