@@ -4,7 +4,8 @@ database (the default data: Dortmund around Innenstadt-Nord, Witten-Stockum):
     MAPSERVICE_DATABASE_URL=postgresql+psycopg://… .venv/bin/python bench/geocode.py [--rounds 20]
 
 Without ``MAPSERVICE_DATABASE_URL`` it uses the private cluster's ``mapservice`` database
-(what ``./dev run`` loads). It times :func:`mapservice.geocode.lookup` (what
+(what ``./dev run`` loads); an empty database gets the bundled data first (a few minutes).
+``./dev bench geocode`` runs it. It times :func:`mapservice.geocode.lookup` (what
 ``/api/geocode`` and the family page call: fold the query, read the candidates through the
 indexes, classify) for typical inputs, p50 and p95 over all rounds, and, in turn with it in
 the same process and connection, the street-name part of the search as it was before
@@ -23,8 +24,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from mapservice.config import Defaults
-from mapservice.db import make_engine, resolve_database_url
+from mapservice.db import make_engine, migrate, resolve_database_url
 from mapservice.geocode import lookup
+from mapservice.importers.default_data import load_default_data_if_empty
 from mapservice.models import WalkEdge, WalkStreet
 
 QUERIES = (
@@ -67,6 +69,12 @@ def main() -> None:
     args = parser.parse_args()
     url = resolve_database_url(os.environ.get("MAPSERVICE_DATABASE_URL"), Defaults.DATABASE_NAME)
     engine = make_engine(url)
+    migrate(engine)
+    with Session(engine) as session, session.begin():
+        data_dir = os.environ.get("MAPSERVICE_DATA_DIR", Defaults.DATA_DIR)
+        loaded = load_default_data_if_empty(session, str(data_dir))
+        if loaded:
+            print(loaded)
     new: list[float] = []
     old: list[float] = []
     with Session(engine) as session:

@@ -188,6 +188,7 @@ def test_the_street_index_is_rebuilt_on_reimport(db_session, data_dir: Path):
         "Missunde%' OR 1=1 --",
         '"><img src=x onerror=alert(1)>',
         "\\x00\\ Schleswiger Str 5 %_",
+        "Schleswiger\x00 Str\u202e 5",
     ],
 )
 def test_hostile_input_is_escaped_and_harmless(client, db_session, hostile):

@@ -108,7 +108,9 @@ def split_query(query: str) -> TypedAddress:
 
     What follows a comma (postcode, town) is not part of the street.
     """
-    full = " ".join(query.split())[:MAX_QUERY_LENGTH]
+    # Control characters (a NUL byte cannot even be sent to PostgreSQL) are no address.
+    printable = "".join(char if char.isprintable() else " " for char in query)
+    full = " ".join(printable.split())[:MAX_QUERY_LENGTH]
     first = full.split(",")[0].strip()
     found = _NUMBER_LAST.match(first) or _NUMBER_FIRST.match(first)
     if found is None:
@@ -318,8 +320,15 @@ def _classify(
         for hit in hits
         if hit.kind in ("site", "area") and (not typed.number or typed.number in hit.name_key)
     ]
-    street_names = _close_names(streetlike, street_key)
-    site_names = _close_names(named, full_key)
+    # A name is only as strong as the nearest spelling of any kind: an exact street beats a
+    # site whose name is one letter off, and the other way round.
+    best = min((hit.edits for hit in streetlike + named), default=0)
+    street_names = (
+        _close_names(streetlike, street_key)
+        if any(hit.edits == best for hit in streetlike)
+        else set()
+    )
+    site_names = _close_names(named, full_key) if any(hit.edits == best for hit in named) else set()
     strong = [hit for hit in streetlike if hit.name_key in street_names]
     strong += [hit for hit in named if hit.name_key in site_names]
     # A street on which a strong address (or a site of its name) lies is that place, not

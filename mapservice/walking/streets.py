@@ -62,6 +62,9 @@ def rebuild_street_index(session: Session, network_id: int) -> int:
     """Replace the street rows of one network with those its edges give now; return how many."""
     params = {"network_id": network_id}
     session.execute(text("DELETE FROM walk_street WHERE network_id = :network_id"), params)
-    count = session.execute(text(STREET_INDEX_SQL), params).rowcount
+    session.execute(text(STREET_INDEX_SQL), params)
     session.execute(text("ANALYZE walk_street"))
+    count = session.scalar(
+        text("SELECT count(*) FROM walk_street WHERE network_id = :network_id"), params
+    )
     return int(count or 0)

@@ -92,6 +92,9 @@ class FormValues:
 def normalised_args(args: MultiDict[str, str]) -> dict[str, str]:
     """One value per filter: checkboxes send ``category`` repeatedly, links comma-separated."""
     values = {key: args.get(key, "") for key in FILTER_KEYS if key in args}
+    if "where" in values:
+        # A search box, not a document: what is kept, shown and linked is what is searched.
+        values["where"] = " ".join(values["where"].split())[: geocode.MAX_QUERY_LENGTH]
     if "category" in args:
         values["category"] = ",".join(part for part in args.getlist("category") if part)
     return values
