@@ -139,7 +139,9 @@ _CANDIDATES_SQL = text(
     """
     WITH ref AS (
         SELECT coalesce(
-            (SELECT ST_Transform(ST_Union(geom), 25832) FROM area WHERE kind = 'quarter'),
+            -- Simplified to 20 m: distances only order the choices, in whole kilometres.
+            (SELECT ST_Simplify(ST_Transform(ST_Union(geom), 25832), 20)
+             FROM area WHERE kind = 'quarter'),
             ST_Transform(ST_SetSRID(
                 ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326), 25832)
         ) AS geom
