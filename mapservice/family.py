@@ -66,6 +66,8 @@ class FamilyQuery:
     profile: str = DEFAULT_PROFILE
     # How many offers to list (None: all). The rest is counted, not loaded where avoidable.
     shown: int | None = None
+    # The typed house number, when the address search landed on its street without it.
+    missing_number: str = ""
 
 
 def parse_family_query(args: Mapping[str, str]) -> FamilyQuery:
@@ -100,16 +102,27 @@ def parse_family_query(args: Mapping[str, str]) -> FamilyQuery:
     )
 
 
-def locate_address(session: Session, query: FamilyQuery) -> tuple[FamilyQuery, list[geocode.Place]]:
-    """Without a point but with a typed address: take the best match (and say which others
-    there were). Returns the query with its location set, if found, and all matches."""
+def locate_address(
+    session: Session, query: FamilyQuery, centre: tuple[float, float] | None = None
+) -> tuple[FamilyQuery, list[geocode.Place]]:
+    """Without a point but with a typed address: take the match if it is certain, and say
+    which others there were; a weak match is only offered as a choice, never taken
+    (:mod:`mapservice.geocode.matching`). Returns the query (with its location set when found,
+    and ``missing_number`` when the street was found but not the house number) and the hits:
+    the answer first, or, without one, the choices nearest to the quarter (``centre``, lat/lon,
+    where no quarter is loaded) first."""
     if query.location is not None or not query.where:
         return query, []
-    places = geocode.search(session, query.where, limit=5)
-    if not places:
-        return query, []
-    best = places[0]
-    return replace(query, location=Location(best.lat, best.lon, best.label)), places
+    found = geocode.lookup(session, query.where, limit=6, centre=centre)
+    best = found.answer
+    if best is None:
+        return query, found.places
+    located = replace(
+        query,
+        location=Location(best.lat, best.lon, best.label),
+        missing_number=found.house_number if found.number_unknown else "",
+    )
+    return located, found.places
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     FetchedValue,
@@ -102,6 +103,16 @@ class Site(Base):
     source_dataset: Mapped[str] = mapped_column(String(100))
     source_id: Mapped[str] = mapped_column(String(200))
     source_licence: Mapped[str | None] = mapped_column(String(200))
+    # Revision 0012, for address search (generated, under pg_trgm indexes): the name folded,
+    # and the core of the folded street (see mapservice.geocode.matching).
+    name_folded: Mapped[str] = mapped_column(
+        Text, Computed("mapservice_fold(name)", persisted=True), deferred=True
+    )
+    street_core: Mapped[str] = mapped_column(
+        Text,
+        Computed("mapservice_street_core(mapservice_fold(coalesce(street, '')))", persisted=True),
+        deferred=True,
+    )
     # Importers (revision 0002): the point is only near the real entrance (e.g. street known,
     # house number not), so the map can say "location approximate".
     location_approximate: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -238,6 +249,10 @@ class Area(Base):
     # Everything else the source says about the area (indicators, year, source).
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     source_dataset: Mapped[str] = mapped_column(String(100))
+    # Revision 0012, for address search (generated, under a pg_trgm index).
+    name_folded: Mapped[str] = mapped_column(
+        Text, Computed("mapservice_fold(name)", persisted=True), deferred=True
+    )
 
 
 class WalkNetwork(Base):
@@ -292,6 +307,33 @@ class WalkEdge(Base):
     # Revision 0004: a route may start here (allowed, not on a cut-off fragment).
     usable_steps: Mapped[bool] = mapped_column(Boolean, server_default=true())
     usable_nosteps: Mapped[bool] = mapped_column(Boolean, server_default=true())
+
+
+class WalkStreet(Base):
+    """A named street of a walking network, one row per name and connected stretch
+    (revision 0009), for address search; rebuilt with the network
+    (:mod:`mapservice.walking.streets`)."""
+
+    __tablename__ = "walk_street"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        ForeignKey("walk_network.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    # Where it is, to tell namesakes apart: the sub-district, else the network's name.
+    place: Mapped[str] = mapped_column(String(200))
+    # Generated, under pg_trgm indexes: the folded name, and its core for finding it.
+    folded: Mapped[str] = mapped_column(Text, Computed("mapservice_fold(name)", persisted=True))
+    core: Mapped[str] = mapped_column(
+        Text, Computed("mapservice_street_core(mapservice_fold(name))", persisted=True)
+    )
+    length_m: Mapped[float] = mapped_column(Float)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTILINESTRING", srid=METRIC_SRID, spatial_index=True)
+    )
+    # On the street, nearest the stretch's centre: where a search for the street lands.
+    point: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=False))
 
 
 class SiteReach(Base):
@@ -497,6 +539,10 @@ class AddressPoint(Base):
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True))
     source_dataset: Mapped[str] = mapped_column(String(100))
     source_id: Mapped[str] = mapped_column(String(200))
+    # Revision 0012, for address search (generated, under a pg_trgm index).
+    street_core: Mapped[str] = mapped_column(
+        Text, Computed("mapservice_street_core(mapservice_fold(street))", persisted=True)
+    )
 
 
 # --- Editing: revisions, providers' proposals, API tokens (revision 0009) ------------------

@@ -521,9 +521,25 @@ def _point(
     return None if lat is None or lon is None else (lat, lon)
 
 
-def _lookup(session: Session, text: str) -> geocode.Place | None:
-    found = geocode.search(session, text, limit=1)
-    return found[0] if found else None
+def _lookup(
+    session: Session, text: str, field_name: str, problems: list[Problem]
+) -> tuple[float, float, str] | None:
+    """The typed address as (lat, lon, label) if the search is certain of it (the family
+    page's rule: a weak match is a choice, never the answer); else a problem naming the
+    field, with the choices nearest to the quarter first."""
+    found = geocode.lookup(session, text, limit=4)
+    best = found.answer
+    if best is not None:
+        label = best.label
+        if found.number_unknown:
+            label += f" (Hausnummer {found.house_number} nicht bekannt)"
+        return best.lat, best.lon, label
+    if found.places:
+        choices = "; ".join(place.label for place in found.places)
+        problems.append(Problem(field_name, f"Adresse nicht eindeutig – meinten Sie: {choices}?"))
+    else:
+        problems.append(Problem(field_name, "Adresse nicht gefunden"))
+    return None
 
 
 def _start(session: Session, form: Mapping[str, str], problems: list[Problem]) -> Stop | None:
@@ -541,11 +557,10 @@ def _start(session: Session, form: Mapping[str, str], problems: list[Problem]) -
     if point is not None:
         return Stop(text or "Startpunkt", point[0], point[1])
     if text:
-        place = _lookup(session, text)
+        place = _lookup(session, text, "start_address", problems)
         if place is None:
-            problems.append(Problem("start_address", "Adresse nicht gefunden"))
             return None
-        return Stop(place.label, place.lat, place.lon)
+        return Stop(place[2], place[0], place[1])
     if choice and choice != "other":
         problems.append(Problem("start", "bitte einen Startpunkt wählen"))
     else:
@@ -587,11 +602,9 @@ def _home(
         problems.append(Problem(visit_field(row, "lang"), "unbekannte Sprache"))
     label = text
     if point is None and len(problems) == before:
-        place = _lookup(session, text)
-        if place is None:
-            problems.append(Problem(visit_field(row, "address"), "Adresse nicht gefunden"))
-        else:
-            point, label = (place.lat, place.lon), place.label
+        place = _lookup(session, text, visit_field(row, "address"), problems)
+        if place is not None:
+            point, label = (place[0], place[1]), place[2]
     if len(problems) > before or point is None:
         return None
     return Stop(label or f"Besuch {row}", point[0], point[1], row, age, language)

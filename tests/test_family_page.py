@@ -90,12 +90,14 @@ def test_fewer_minutes_and_pram_reach_less(client, offers, far):
 
 
 def test_typed_address_is_looked_up_without_javascript(client, offers):
-    # The form sends only "where": the server finds the place, with typos and no "ß".
-    html = client.get("/", query_string={"where": "Misundestrase 9", "minutes": "10"}).text
+    # The form sends only "where": the server finds the place, with a typo. (The fixture's
+    # "Missundestraße 9" lies far from the real Missundestraße of the loaded network, so that
+    # address is a question now: see test_address_search.py.)
+    html = client.get("/", query_string={"where": "Familienzentrum Testankr", "minutes": "10"}).text
     state = page_state(html)
     assert state.inputs["lat"] and state.inputs["lon"]
     assert abs(float(state.inputs["lat"]) - LAT) < 1e-4
-    assert "Missundestraße 9" in html.split('class="origin"')[1].split("</p>")[0]
+    assert "Familienzentrum Testanker" in html.split('class="origin"')[1].split("</p>")[0]
     assert listed_in_order(html)[0] == offers["baby"].id
 
 

@@ -18,6 +18,7 @@ from mapservice.walking.graph import load_graph
 from mapservice.walking.osm import RawNetwork, read_network
 from mapservice.walking.precompute import RefreshSummary, driver_connection, refresh_reach
 from mapservice.walking.profiles import WalkSettings
+from mapservice.walking.streets import rebuild_street_index
 
 
 @dataclass
@@ -122,8 +123,9 @@ def store_network(
 
 
 def finish_network(session: Session, network_id: int) -> None:
-    """After the rows are written: extent, a new version (import time), and which edges a
-    route may start on (the graph's fragments and, without steps, the steps)."""
+    """After the rows are written: extent, a new version (import time), which edges a
+    route may start on (the graph's fragments and, without steps, the steps), and the
+    network's streets for address search (:mod:`mapservice.walking.streets`)."""
     session.execute(
         text(
             """
@@ -145,6 +147,7 @@ def finish_network(session: Session, network_id: int) -> None:
         )
     session.execute(text("ANALYZE walk_edge"))
     session.execute(text("ANALYZE walk_node"))
+    rebuild_street_index(session, network_id)
     session.expire_all()
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from werkzeug.datastructures import MultiDict
@@ -69,6 +69,9 @@ class FormValues:
 def normalised_args(args: MultiDict[str, str]) -> dict[str, str]:
     """One value per filter: checkboxes send ``category`` repeatedly, links comma-separated."""
     values = {key: args.get(key, "") for key in FILTER_KEYS if key in args}
+    if "where" in values:
+        # A search box, not a document: what is kept, shown and linked is what is searched.
+        values["where"] = " ".join(values["where"].split())[: geocode.MAX_QUERY_LENGTH]
     if "category" in args:
         values["category"] = ",".join(part for part in args.getlist("category") if part)
     return values
@@ -160,7 +163,17 @@ class FamilyView:
 
     @property
     def address_not_found(self) -> bool:
-        return bool(self.query.where) and self.query.location is None and not self.error
+        return (
+            bool(self.query.where)
+            and self.query.location is None
+            and not self.places
+            and not self.error
+        )
+
+    @property
+    def choices(self) -> list[geocode.Place]:
+        """The places offered for a typed address that was not certain ("did you mean …?")."""
+        return self.places if self.query.location is None and not self.error else []
 
     def link_args(self) -> dict[str, str]:
         """The view's parameters, with a looked-up place pinned as lat/lon."""
@@ -182,6 +195,7 @@ class FamilyView:
             "location": self.query.location,
             "query": self.query,
             "places": self.places,
+            "choices": self.choices,
             "address_not_found": self.address_not_found,
             "items": answer.items,
             "groups": [] if answer.located else _group_by_category(answer.items),
@@ -217,6 +231,13 @@ class FamilyView:
         )
 
 
+def map_centre() -> tuple[float, float]:
+    """The ``MAP_CENTER`` setting (lat, lon): where address choices are ordered from when no
+    quarter is loaded."""
+    lat, lon = current_app.config["MAP_CENTER"]
+    return float(lat), float(lon)
+
+
 def family_view(raw: MultiDict[str, str]) -> FamilyView:
     args = normalised_args(raw)
     session = get_session()
@@ -226,7 +247,7 @@ def family_view(raw: MultiDict[str, str]) -> FamilyView:
     places: list[geocode.Place] = []
     try:
         query = family.parse_family_query(args)
-        query, places = family.locate_address(session, query)
+        query, places = family.locate_address(session, query, map_centre())
         answer = family.find_for_family(session, query, walk_settings())
     except ParameterError as exc:
         # Show everything rather than nothing, and say which input was not understood.

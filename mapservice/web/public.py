@@ -33,7 +33,13 @@ from mapservice.models import Offer
 from mapservice.taxonomy import MAX_AGE_MONTHS, categories
 from mapservice.validation import ParameterError
 from mapservice.web import basemap, family_map
-from mapservice.web.family_view import FamilyView, family_view, normalised_args, view_args
+from mapservice.web.family_view import (
+    FamilyView,
+    family_view,
+    map_centre,
+    normalised_args,
+    view_args,
+)
 
 bp = Blueprint("public", __name__)
 bp.add_app_template_global(family_map.offer_facts, "offer_facts")
@@ -199,9 +205,11 @@ def offer_calendar(offer_id: int) -> Response:
     responses={200: ok("Places"), 400: BAD_PARAMETER},
 )
 def geocode_api() -> tuple[Response, int]:
-    """``GET /api/geocode?q=`` → ``{"places": [{label, lat, lon, kind}, …]}``, best first.
+    """``GET /api/geocode?q=`` → ``{"places": [{label, lat, lon, kind, match}, …]}``.
 
-    Offline: only what the database holds is searched. Bad input answers 400 naming ``q``.
+    ``match`` is ``strong`` for the one certain answer (always first) and ``weak`` for a
+    choice ("did you mean …?"; nearest to the quarter first). Offline: only what the database
+    holds is searched. Bad input answers 400 naming ``q``.
     """
     raw = request.args.get("q")
     if raw is None or not raw.strip():
@@ -210,5 +218,5 @@ def geocode_api() -> tuple[Response, int]:
     if len(raw) > geocode.MAX_QUERY_LENGTH:
         error = ParameterError("q", f"must be at most {geocode.MAX_QUERY_LENGTH} characters")
         return jsonify(error.as_dict()), 400
-    places = geocode.search(get_session(), raw)
+    places = geocode.search(get_session(), raw, centre=map_centre())
     return jsonify({"places": [place.as_dict() for place in places]}), 200

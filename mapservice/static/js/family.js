@@ -221,16 +221,19 @@
         .then(function (answer) {
           if (where.value.trim() !== q) return;
           suggestions.textContent = "";
-          (answer.places || []).forEach(function (place) {
+          var places = answer.places || [];
+          // Only a strong match may stand for what was typed; weak ones are "did you mean".
+          var certain = places.length && places[0].match === "strong";
+          places.forEach(function (place) {
             var item = el("li");
-            var button = el("button", "suggestion", place.label);
+            var button = el("button", place.match === "strong" ? "suggestion" : "suggestion weak", place.label);
             button.type = "button";
             button.addEventListener("click", function () { setPlace(place.lat, place.lon, place.label); });
             item.appendChild(button);
             suggestions.appendChild(item);
           });
           suggestions.hidden = !suggestions.children.length;
-          status.textContent = suggestions.children.length ? text.matches : text.noMatch;
+          status.textContent = !places.length ? text.noMatch : certain ? text.matches : text.didYouMean;
         })
         .catch(function () { status.textContent = text.failed; });
     }, 200);
