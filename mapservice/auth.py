@@ -47,6 +47,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from mapservice.db import get_session
+from mapservice.editing.tokens import user_for_token
 from mapservice.models import USER_ROLES, Provider, User
 
 PLANNING_ROLES = ("planner", "admin")
@@ -210,6 +211,19 @@ def require_roles(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
     return decorate
 
 
+def _load_user_from_token(request: Request) -> User | None:
+    """A reading client (QGIS on the planners' OGC API collections, a script) may send an
+    account's API token (``Authorization: Bearer``, see ``mapservice create-token``) instead
+    of logging in. Only for reading: forms keep their session and CSRF token, and the write
+    API checks its token itself."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return user_for_token(get_session(), token.strip())
+
+
 def init_app(app: Flask) -> None:
     """Set up login handling, CSRF protection and rate limits."""
     app.config.setdefault("LOGIN_RATE_LIMIT", "5 per minute")
@@ -219,6 +233,7 @@ def init_app(app: Flask) -> None:
     app.session_interface = SessionOnlyWithCookie()
     login_manager.init_app(app)
     login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_user_from_token)
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.session_protection = "strong"
     csrf.init_app(app)

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mapservice.editing.tokens import create_token
 from mapservice.models import Area, Offer, Site
 
 GEOJSON = "application/geo+json"
@@ -270,3 +271,25 @@ def test_generated_requests_never_break_the_ogc_api(app: Flask) -> None:
             )
 
         check()
+
+
+def test_a_planner_token_opens_the_planner_collections(
+    client: FlaskClient, db_session: Session, accounts: dict[str, Any]
+) -> None:
+    """QGIS cannot log in with a session: a planner's API token in the Authorization header
+    opens the same collections, an outreach worker's does not, a bad one is anonymous."""
+    planner = create_token(db_session, accounts["planner"])
+    outreach = create_token(db_session, accounts["outreach"])
+    db_session.commit()
+
+    def collection(token: str) -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        return client.get("/ogcapi/collections/coverage", headers=headers).status_code
+
+    assert collection(planner) == 200
+    assert collection(outreach) == 403
+    assert collection("not-a-token") == 401
+    listed = client.get(
+        "/ogcapi/collections", headers={"Authorization": f"Bearer {planner}"}
+    ).get_json()
+    assert "coverage" in [c["id"] for c in listed["collections"]]
