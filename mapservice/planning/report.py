@@ -119,7 +119,11 @@ def gap_rows(
                 "lat": round(float(lat[gap.cell]), 6),
                 "lon": round(float(lon[gap.cell]), 6),
                 "children": round(gap.children, 2),
-                "minutes_to_nearest": None if gap.minutes is None else round(gap.minutes, 1),
+                # Rounded up, as walking minutes are everywhere: a gap beyond 5 minutes must
+                # not read "5.0".
+                "minutes_to_nearest": (
+                    None if gap.minutes is None else math.ceil(gap.minutes * 10) / 10
+                ),
                 "subdistrict": subs[group].name if group >= 0 else None,
                 "street": streets.get(rank - 1),
                 "estimated": bool(estimated[gap.cell]),
