@@ -174,7 +174,7 @@ def ref(name: str) -> dict[str, Any]:
 BAD_PARAMETER = ref("BadParameter")
 NOT_FOUND = ref("NotFound")
 # ``Authorization: Bearer <token>`` (components.securitySchemes in the package).
-BEARER_AUTH = [{"bearerAuth": []}]
+BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 SECURITY_SCHEMES = {
     "bearerAuth": {
         "type": "http",
