@@ -271,6 +271,11 @@ SCHEMAS: dict[str, Any] = {
                         "lat": {"type": "number"},
                         "lon": {"type": "number"},
                         "kind": {"enum": ["site", "address", "street", "area"]},
+                        "match": {
+                            "enum": ["strong", "weak"],
+                            "description": "strong: the one certain answer (first); weak: a "
+                            "choice to offer (did you mean …?)",
+                        },
                     },
                 },
             }
