@@ -60,9 +60,11 @@ def geojson_response(data: dict[str, Any]) -> Response:
 @bp.get("/offers")
 @describe(
     "Fitting active offers",
-    description="Active offers, filtered by the child's age, category, area, language, cost.",
+    description="Active offers, filtered by the child's age, category, area, language, cost; "
+    "a page of at most limit of them, with numberMatched, numberReturned and links "
+    "(self, next, prev) as in OGC API - Features.",
     tags=["offers"],
-    parameters=[*c.AGE_PARAMETERS, c.CATEGORY, c.BBOX, c.LANGUAGE, c.FREE],
+    parameters=[*c.AGE_PARAMETERS, c.CATEGORY, c.BBOX, c.LANGUAGE, c.FREE, c.LIMIT, c.OFFSET],
     responses={200: ok("Offers", GEOJSON, "A FeatureCollection of offers"), 400: BAD_PARAMETER},
 )
 def offers() -> Response:
@@ -93,7 +95,15 @@ def offers() -> Response:
     "One offer (any status)",
     tags=["offers"],
     parameters=[path_id("offer_id", "The offer's id")],
-    responses={200: ok("OfferFeature", GEOJSON, "The offer as a Feature"), 404: NOT_FOUND},
+    responses={
+        200: ok(
+            "OfferFeature",
+            GEOJSON,
+            "The offer as a Feature",
+            headers={"ETag": "The offer's version, for If-Match on a write"},
+        ),
+        404: NOT_FOUND,
+    },
 )
 def offer(offer_id: int) -> Response:
     found = get_session().get(Offer, offer_id)  # the URL converter bounds the id
@@ -134,7 +144,7 @@ def taxonomy() -> Response:
 
 @bp.get("/health")
 @describe(
-    "Health check: 200 when the database answers",
+    "Liveness: 200 while the process serves requests (asks nothing of the database)",
     tags=["meta"],
     responses={200: ok("Health")},
 )
@@ -147,6 +157,18 @@ def health() -> Response:
 
 
 @bp.get("/ready")
+@describe(
+    "Readiness: 200 when the database answers, else 503 with Retry-After",
+    tags=["meta"],
+    responses={
+        200: ok("Ready"),
+        503: ok(
+            "Ready",
+            description="The database does not answer",
+            headers={"Retry-After": "Seconds to wait before asking again"},
+        ),
+    },
+)
 def ready() -> tuple[Response, int]:
     """Readiness: whether this process can answer from the database right now (one
     ``SELECT 1`` on a pooled connection; a dead one is replaced and tried once more)."""

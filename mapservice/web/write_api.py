@@ -33,6 +33,17 @@ from mapservice.editing.service import InvalidInput, Outcome, Stale, end_offer, 
 from mapservice.editing.states import offer_etag
 from mapservice.editing.tokens import user_for_token
 from mapservice.importers.records import RowInvalid
+from mapservice.interop.openapi.spec import (
+    BEARER_AUTH,
+    GEOJSON,
+    JSON,
+    describe,
+    header,
+    json_body,
+    ok,
+    path_id,
+    ref,
+)
 from mapservice.models import Offer, Proposal
 from mapservice.walking.profiles import settings_from_config
 from mapservice.web.api import geojson_response
@@ -136,12 +147,78 @@ def _answer(outcome: Outcome, created: bool = False) -> Response:
     return response
 
 
+# --- the description of each operation (OpenAPI, mapservice/interop/openapi) ------------
+
+_OFFER_ID = path_id("offer_id", "The offer's id")
+_IF_MATCH = header(
+    "If-Match",
+    {"type": "string", "maxLength": 200},
+    "The ETag of the offer as last read; 412 when it changed since.",
+)
+_BODY_TEXT = "The offer as GET /api/offers/{offer_id} returns it (a Feature or its properties)."
+_NEW_OFFER = json_body(
+    "OfferWrite",
+    _BODY_TEXT,
+    {
+        "title": "Elterncafé (Beispiel)",
+        "category": "parents_cafe",
+        "age_min_months": 0,
+        "age_max_months": 72,
+        "languages": ["de", "tr"],
+        "cost_free": None,
+        "schedule": [{"weekday": "tue", "start": "09:00", "end": "11:00"}],
+        "new_site": {"name": "Familienzentrum (Beispiel)", "lon": 7.4700, "lat": 51.5240},
+    },
+    (JSON, GEOJSON),
+)
+_CHANGE = json_body(
+    "OfferWrite",
+    _BODY_TEXT + " Only the members sent change.",
+    {"registration_required": True, "capacity": 12},
+    (JSON, GEOJSON),
+)
+_ETAG = {"ETag": "The offer's new version"}
+_PROPOSED = ok(
+    "ProposalAnswer",
+    description="The provider is not trusted yet: a proposal for the coordinators",
+    headers={"Location": "The proposal (GET /api/proposals/{proposal_id})"},
+)
+_AUTH_ERRORS = {401: ref("Unauthorized"), 403: ref("Forbidden")}
+_WRITE_ERRORS = {
+    400: ref("InvalidOffer"),
+    **_AUTH_ERRORS,
+    404: ref("WriteNotFound"),
+    409: ref("Conflict"),
+    412: ref("PreconditionFailed"),
+}
+
+
+def _written(description: str) -> dict[str, Any]:
+    return ok("OfferFeature", GEOJSON, description, headers=_ETAG)
+
+
 def _if_match() -> str | None:
     header = request.headers.get("If-Match")
     return header.strip().removeprefix("W/") if header else None
 
 
 @bp.post("/offers")
+@describe(
+    "Add an offer",
+    tags=["writing"],
+    security=BEARER_AUTH,
+    request_body=_NEW_OFFER,
+    responses={
+        201: ok(
+            "OfferFeature",
+            GEOJSON,
+            "The new offer",
+            headers={"Location": "The new offer's address", "ETag": "Its version"},
+        ),
+        202: _PROPOSED,
+        **{code: answer for code, answer in _WRITE_ERRORS.items() if code not in (404, 412)},
+    },
+)
 def create() -> Response:
     walk = settings_from_config(current_app.config)
     outcome = save_offer(get_session(), g.api_actor, _body(), walk=walk)
@@ -149,6 +226,14 @@ def create() -> Response:
 
 
 @bp.patch("/offers/<int:offer_id>")
+@describe(
+    "Change an offer: only the members sent",
+    tags=["writing"],
+    security=BEARER_AUTH,
+    parameters=[_OFFER_ID, _IF_MATCH],
+    request_body=_CHANGE,
+    responses={200: _written("The changed offer"), 202: _PROPOSED, **_WRITE_ERRORS},
+)
 def patch(offer_id: int) -> Response:
     offer = _offer(offer_id)
     walk = settings_from_config(current_app.config)
@@ -159,12 +244,30 @@ def patch(offer_id: int) -> Response:
 
 
 @bp.post("/offers/<int:offer_id>/end")
+@describe(
+    "End an offer (its status becomes ended; the history keeps it)",
+    tags=["writing"],
+    security=BEARER_AUTH,
+    parameters=[_OFFER_ID, _IF_MATCH],
+    responses={
+        200: _written("The ended offer"),
+        202: _PROPOSED,
+        **{code: answer for code, answer in _WRITE_ERRORS.items() if code != 400},
+    },
+)
 def end(offer_id: int) -> Response:
     outcome = end_offer(get_session(), g.api_actor, _offer(offer_id), if_match=_if_match())
     return _answer(outcome)
 
 
 @bp.get("/offers/<int:offer_id>/history")
+@describe(
+    "The offer's revisions, newest first",
+    tags=["writing"],
+    security=BEARER_AUTH,
+    parameters=[_OFFER_ID],
+    responses={200: ok("History"), **_AUTH_ERRORS, 404: ref("WriteNotFound")},
+)
 def history(offer_id: int) -> Response:
     offer = _offer(offer_id)
     require(g.api_actor, "history.view", offer.provider_id)
@@ -186,6 +289,13 @@ def history(offer_id: int) -> Response:
 
 
 @bp.get("/proposals/<int:proposal_id>")
+@describe(
+    "A proposal: its status, and the reason if declined",
+    tags=["writing"],
+    security=BEARER_AUTH,
+    parameters=[path_id("proposal_id", "The proposal's id")],
+    responses={200: ok("Proposal"), **_AUTH_ERRORS, 404: ref("WriteNotFound")},
+)
 def proposal(proposal_id: int) -> Response:
     found = get_session().get(Proposal, proposal_id)
     if found is None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from mapservice.interop.openapi import writing
 from mapservice.interop.openapi.components import RESPONSES, SCHEMAS
-from mapservice.interop.openapi.spec import Assembly, Route, assemble, ref
+from mapservice.interop.openapi.spec import SECURITY_SCHEMES, Assembly, Route, assemble, ref
 
 TITLE = "mapservice API"
 DESCRIPTION = (
@@ -14,7 +15,9 @@ DESCRIPTION = (
     "Dortmund-Nordstadt). GeoJSON answers follow RFC 7946 (WGS84). A bad parameter answers "
     "400 with {error, parameter, message} naming it; an unknown path 404 and another method "
     "405 (with Allow), both as JSON {error, message, status}. Unknown query parameters are "
-    "ignored. Facts that are not known (cost, registration) are null, never false."
+    "ignored. Facts that are not known (cost, registration) are null, never false. "
+    "Writes (POST, PATCH) need Authorization: Bearer <token>; GET /api/offers/{offer_id} "
+    "sends an ETag to put in If-Match."
 )
 
 
@@ -34,6 +37,10 @@ def build_document(routes: Iterable[Route], version: str) -> tuple[dict[str, Any
         },
         "servers": [{"url": "/"}],
         "paths": assembly.paths,
-        "components": {"schemas": SCHEMAS, "responses": RESPONSES},
+        "components": {
+            "schemas": SCHEMAS | writing.SCHEMAS,
+            "responses": RESPONSES | writing.RESPONSES,
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
     return document, assembly

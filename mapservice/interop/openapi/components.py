@@ -36,6 +36,7 @@ OFFER_PROPERTIES: dict[str, Any] = {
         "languages",
         "cost_free",
         "registration_required",
+        "taxonomy_facts",
         "status",
         "schedule",
         "comes_home",
@@ -57,7 +58,14 @@ OFFER_PROPERTIES: dict[str, Any] = {
         },
         "cost_text": NULLABLE_STRING,
         "registration_required": {"type": ["boolean", "null"], "description": "null: not known"},
+        "taxonomy_facts": {
+            "type": "array",
+            "items": {"enum": ["cost_free", "registration_required"]},
+            "description": "Members whose value is the category's general rule in NRW, not "
+            "the source's word",
+        },
         "contact": NULLABLE_STRING,
+        "capacity": {"type": ["integer", "null"], "minimum": 1, "description": "Places"},
         "status": {"enum": list(OFFER_STATUSES)},
         "last_verified": {"type": ["string", "null"], "format": "date"},
         "schedule": {
@@ -74,7 +82,9 @@ OFFER_PROPERTIES: dict[str, Any] = {
                 },
             },
         },
+        "no_school_holidays": {"type": "boolean", "description": "true: not in school holidays"},
         "provider": NULLABLE_STRING,
+        "provider_id": {"type": ["integer", "null"]},
         "site_id": {"type": ["integer", "null"]},
         "site_name": NULLABLE_STRING,
         "address": NULLABLE_STRING,
@@ -139,6 +149,16 @@ RANGE = {
         "max_months": {"type": "integer"},
     },
 }
+LINK = {
+    "type": "object",
+    "required": ["href", "rel", "type", "title"],
+    "properties": {
+        "href": {"type": "string", "format": "uri"},
+        "rel": {"enum": ["self", "next", "prev"]},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+    },
+}
 SCHEMAS: dict[str, Any] = {
     "ParameterError": {
         "type": "object",
@@ -159,7 +179,12 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "OfferFeature": _feature(OFFER_PROPERTIES, POINT_OR_AREA),
-    "Offers": _collection("OfferFeature"),
+    "Offers": _collection(
+        "OfferFeature",
+        numberMatched={"type": "integer", "minimum": 0, "description": "All that fit"},
+        numberReturned={"type": "integer", "minimum": 0, "description": "On this page"},
+        links={"type": "array", "items": LINK},
+    ),
     "ReachableOffer": _feature(
         {
             **OFFER_PROPERTIES,
@@ -246,6 +271,11 @@ SCHEMAS: dict[str, Any] = {
                         "lat": {"type": "number"},
                         "lon": {"type": "number"},
                         "kind": {"enum": ["site", "address", "street", "area"]},
+                        "match": {
+                            "enum": ["strong", "weak"],
+                            "description": "strong: the one certain answer (first); weak: a "
+                            "choice to offer (did you mean …?)",
+                        },
                     },
                 },
             }
@@ -280,11 +310,19 @@ SCHEMAS: dict[str, Any] = {
         "required": ["status"],
         "properties": {"status": {"const": "ok"}},
     },
+    "Ready": {
+        "type": "object",
+        "required": ["status", "database"],
+        "properties": {
+            "status": {"enum": ["ok", "unavailable"]},
+            "database": {"enum": ["ok", "not answering"]},
+        },
+    },
     "OpenApi": {"type": "object", "required": ["openapi", "paths"]},
 }
 
 
-def _error(description: str, schema: str, example: dict[str, Any]) -> dict[str, Any]:
+def error_response(description: str, schema: str, example: dict[str, Any]) -> dict[str, Any]:
     return {
         "description": description,
         "content": {
@@ -294,7 +332,7 @@ def _error(description: str, schema: str, example: dict[str, Any]) -> dict[str, 
 
 
 RESPONSES = {
-    "BadParameter": _error(
+    "BadParameter": error_response(
         "A parameter is missing or out of range; the answer names it.",
         "ParameterError",
         {
@@ -303,12 +341,12 @@ RESPONSES = {
             "message": "latitude 200 is outside -90..90",
         },
     ),
-    "NotFound": _error(
+    "NotFound": error_response(
         "No such resource.",
         "HttpError",
         {"error": "not found", "message": "no offer with id 99999", "status": 404},
     ),
-    "MethodNotAllowed": _error(
+    "MethodNotAllowed": error_response(
         "Any other method on a path under /api answers 405 with an Allow header.",
         "HttpError",
         {"error": "method not allowed", "message": "The method is not allowed.", "status": 405},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mapservice.interop.openapi.spec import query
+from mapservice.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from mapservice.taxonomy import CATEGORY_KEYS, MAX_AGE_MONTHS
 from mapservice.validation import WALKING_LONGITUDES
 
@@ -85,6 +86,18 @@ LON = query(
     "of its meridian 9° E.",
     example=7.3670,
     required=True,
+)
+LIMIT = query(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    "Features per page (links next/prev lead to the other pages).",
+    example=50,
+)
+OFFSET = query(
+    "offset",
+    {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+    "Features to skip; past the end the page is empty.",
+    example=50,
 )
 
 

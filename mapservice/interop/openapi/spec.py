@@ -120,10 +120,50 @@ def path_id(name: str, description: str, example: int = 1) -> dict[str, Any]:
     }
 
 
-def ok(schema: str, media_type: str = JSON, description: str = "OK") -> dict[str, Any]:
+def header(
+    name: str, schema: dict[str, Any], description: str, *, required: bool = False
+) -> dict[str, Any]:
+    """A request header parameter (e.g. ``If-Match``)."""
     return {
+        "name": name,
+        "in": "header",
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def ok(
+    schema: str,
+    media_type: str = JSON,
+    description: str = "OK",
+    *,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A response with a body of ``schema`` and the named ``headers`` (name → meaning)."""
+    body: dict[str, Any] = {
         "description": description,
         "content": {media_type: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+    if headers:
+        body["headers"] = {
+            name: {"description": meaning, "schema": {"type": "string"}}
+            for name, meaning in headers.items()
+        }
+    return body
+
+
+def json_body(
+    schema: str, description: str, example: dict[str, Any], media_types: Iterable[str] = (JSON,)
+) -> dict[str, Any]:
+    """A required JSON request body of ``schema``."""
+    reference = {"$ref": f"#/components/schemas/{schema}"}
+    return {
+        "required": True,
+        "description": description,
+        "content": {
+            media_type: {"schema": reference, "example": example} for media_type in media_types
+        },
     }
 
 
@@ -133,6 +173,16 @@ def ref(name: str) -> dict[str, Any]:
 
 BAD_PARAMETER = ref("BadParameter")
 NOT_FOUND = ref("NotFound")
+# ``Authorization: Bearer <token>`` (components.securitySchemes in the package).
+BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+SECURITY_SCHEMES = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A personal API token (mapservice create-token EMAIL); without a "
+        "valid one the answer is 401 with WWW-Authenticate: Bearer.",
+    }
+}
 
 
 # --- assembly ------------------------------------------------------------------------------
