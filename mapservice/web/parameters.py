@@ -19,6 +19,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from mapservice.geocode import MAX_QUERY_LENGTH
 from mapservice.validation import ParameterError
 from mapservice.web.errors import wants_json
+from mapservice.web.family_view import FILTER_KEYS
 
 # Characters per value. Numbers get room for a float's digits or a comma-separated list.
 PARAMETER_LIMITS: dict[str, int] = {
@@ -38,6 +39,7 @@ PARAMETER_LIMITS: dict[str, int] = {
     "day": 16,
     "time": 16,
     "bbox": 128,
+    "shown": 16,
     "lang": 16,
     "q": MAX_QUERY_LENGTH,
     # staff pages
@@ -56,23 +58,8 @@ NAME_LIMIT = 64  # a parameter's name
 # Outreach form rows are named visit-<n>-<field>: the field's limit applies.
 _ROW_FIELD = re.compile(r"^visit-\d{1,3}-(?P<field>[a-z_]+)$")
 
-_FILTERS = (
-    "age_months",
-    "age_years",
-    "age_extra_months",
-    "birth_month",
-    "where",
-    "lat",
-    "lon",
-    "minutes",
-    "profile",
-    "category",
-    "language",
-    "free",
-    "day",
-    "time",
-    "bbox",
-)
+# The family view's filters: one list, so a new filter gets a limit and is fuzzed at once.
+_FILTERS = FILTER_KEYS
 _OFFER_FILTERS = ("age_months", "age_years", "age_extra_months", "birth_month", "category")
 # Public GET endpoints → the query parameters they read (``lang`` is read by every page).
 PUBLIC_PARAMETERS: dict[str, tuple[str, ...]] = {
