@@ -95,6 +95,9 @@ def test_a_place_in_witten_is_in_view_with_its_walking_area(
     page = phone_de
     page.goto(f"{base_url}/?lat=51.4700&lon=7.3670&minutes=15")
     wait_until(page, "document.documentElement.dataset.reach !== undefined")
+    # The view follows the place once the walking area is drawn; on a busy machine the page
+    # may still be laying out then, so allow it a moment to settle there.
+    wait_until(page, "window.mapserviceMap.getBounds().contains([51.47, 7.367])", 15_000)
     wait_for_base_map(page)
     assert_painted(page)
     view = page.evaluate(
