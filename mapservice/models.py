@@ -550,6 +550,7 @@ class AddressPoint(Base):
 REVISION_ENTITIES = ("offer", "site", "provider")
 REVISION_ACTIONS = ("create", "update", "delete", "restore")
 PROPOSAL_STATUSES = ("pending", "approved", "declined")
+PROPOSAL_ENTITIES = ("offer", "provider")
 
 
 class Revision(Base):
@@ -575,14 +576,17 @@ class Revision(Base):
 
 
 class Proposal(Base):
-    """A provider account's new offer (``offer_id`` None) or change, waiting for review.
+    """A provider account's new offer (``offer_id`` None) or change, waiting for review;
+    or (``entity`` "provider", revision 0014) a change of its provider's own details.
 
-    ``data`` holds the offer as the write API spells it; ``base_etag`` the version of the
-    offer it was made against."""
+    ``data`` holds the offer as the write API spells it (or the provider's fields);
+    ``base_etag`` the version of the offer it was made against, ``base_revision_id`` the
+    newest revision then: later revisions of the record are what changed since."""
 
     __tablename__ = "proposal"
     __table_args__ = (
         CheckConstraint(_in("status", PROPOSAL_STATUSES), name="proposal_status"),
+        CheckConstraint(_in("entity", PROPOSAL_ENTITIES), name="proposal_entity"),
         CheckConstraint(
             "status <> 'declined' OR reason IS NOT NULL", name="proposal_declined_reason"
         ),
@@ -596,6 +600,8 @@ class Proposal(Base):
     author: Mapped[str] = mapped_column(String(300))
     data: Mapped[dict[str, Any]] = mapped_column()
     base_etag: Mapped[str | None] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(10), default="offer", server_default="offer")
+    base_revision_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(300))

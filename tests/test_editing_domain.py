@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from mapservice.editing import freshness, proposals, revisions
 from mapservice.editing.permissions import ACTIONS, Actor, EditingError, Forbidden, can
+from mapservice.editing.restore import restore_offer
 from mapservice.editing.service import (
     InvalidInput,
     Stale,
     duplicate_offer,
     end_offer,
-    restore_offer,
     save_offer,
 )
 from mapservice.editing.states import offer_etag
@@ -70,6 +70,7 @@ def test_roles_times_actions(actors: dict[str, Actor]) -> None:
         "offer.end",
         "offer.confirm",
         "site.edit",
+        "provider.details",
         "proposal.view",
         "history.view",
     }

@@ -14,7 +14,10 @@ ACTIONS = (
     "offer.restore",
     "offer.confirm",
     "site.edit",
+    "site.restore",
     "provider.edit",
+    "provider.details",
+    "provider.restore",
     "proposal.review",
     "proposal.view",
     "history.view",
@@ -28,6 +31,7 @@ PROVIDER_ACTIONS = frozenset(
         "offer.end",
         "offer.confirm",
         "site.edit",
+        "provider.details",
         "proposal.view",
         "history.view",
     }

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from mapservice.editing.states import State, diff, offer_state, provider_state, site_state
@@ -68,6 +68,19 @@ def record_many(session: Session, author: str, changes: Iterable[Change]) -> int
     if rows:
         session.execute(insert(Revision), rows)
     return len(rows)
+
+
+def latest_id(session: Session) -> int | None:
+    """The newest revision of any record (revision ids only grow): a version mark."""
+    return session.scalar(select(func.max(Revision.id)))
+
+
+def since(session: Session, entity: str, entity_id: int, after: int | None) -> list[Revision]:
+    """Revisions of one record written after revision ``after`` (all when None), oldest first."""
+    query = select(Revision).where(Revision.entity == entity, Revision.entity_id == entity_id)
+    if after is not None:
+        query = query.where(Revision.id > after)
+    return list(session.scalars(query.order_by(Revision.id)))
 
 
 def history(session: Session, entity: str, entity_id: int) -> list[Revision]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from mapservice.editing import revisions
 from mapservice.editing.offer_input import OfferInput, check_offer
-from mapservice.editing.permissions import Actor, EditingError, Forbidden, NotFound, require
+from mapservice.editing.permissions import Actor, EditingError, Forbidden, require
 from mapservice.editing.states import (
     PROVIDER_FIELDS,
     diff,
@@ -117,6 +117,7 @@ def save_offer(
             author=actor.name,
             data=values,
             base_etag=offer_etag(offer) if offer is not None else None,
+            base_revision_id=revisions.latest_id(session),
             status="pending",
         )
         session.add(proposal)
@@ -230,7 +231,7 @@ def _site_for(
     site = session.get(Site, values["site_id"]) if "site_id" in values else None
     target = site or (offer.site if offer is not None else None)
     if "wheelchair" in values and target is not None:
-        _change_site(session, target, {"wheelchair": values["wheelchair"]}, author)
+        change_site(session, target, {"wheelchair": values["wheelchair"]}, author)
     return site, []
 
 
@@ -268,7 +269,13 @@ def create_site(
     return site
 
 
-def _change_site(session: Session, site: Site, values: Mapping[str, Any], author: str) -> bool:
+def change_site(
+    session: Session,
+    site: Site,
+    values: Mapping[str, Any],
+    author: str,
+    action: str = "update",
+) -> bool:
     """Set site fields (``location`` as ``[lon, lat]``) with a revision; whether it moved."""
     before = site_state(site)
     for name, value in values.items():
@@ -279,7 +286,7 @@ def _change_site(session: Session, site: Site, values: Mapping[str, Any], author
     session.flush()
     session.refresh(site)
     changes = diff(before, site_state(site))
-    revisions.record(session, "site", site.id, author, changes)
+    revisions.record(session, "site", site.id, author, changes, action)
     return "location" in changes
 
 
@@ -299,7 +306,7 @@ def save_site(
     require(actor, "site.edit", site_owner(session, site))
     if actor.reviewed:
         raise Forbidden("a provider's change of a site goes through a proposal of an offer")
-    if _change_site(session, site, values, actor.name):
+    if change_site(session, site, values, actor.name):
         refresh_reach(session, walk, site_ids=[site.id])
     return site
 
@@ -324,25 +331,6 @@ def duplicate_offer(session: Session, actor: Actor, offer: Offer) -> Outcome:
     if outcome.offer is not None and offer.is_example:
         outcome.offer.is_example = True
     return outcome
-
-
-def restore_offer(session: Session, actor: Actor, offer: Offer, revision_id: int) -> Offer:
-    """Write back the offer as it was after ``revision_id`` (a new revision)."""
-    require(actor, "offer.restore", offer.provider_id)
-    history = revisions.history(session, "offer", offer.id)
-    try:
-        state = revisions.state_after(offer_state(offer), history, revision_id)
-    except LookupError as exc:
-        raise NotFound(str(exc)) from None
-    if state.get("site_id") is not None and session.get(Site, state["site_id"]) is None:
-        raise EditingError("the site of that revision no longer exists")
-    current = offer_state(offer)
-    values = {
-        key: value
-        for key, value in state.items()
-        if key not in ("last_verified", "is_example") and current.get(key) != value
-    }
-    return apply_values(session, values, offer, actor.name, action="restore", checked=False)
 
 
 def save_provider(

@@ -117,3 +117,9 @@ def offer_etag(offer: Offer) -> str:
     state["wheelchair"] = offer.site.wheelchair if offer.site is not None else None
     encoded = json.dumps(state, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+def provider_etag(provider: Provider) -> str:
+    """Changes whenever the provider's own fields change."""
+    encoded = json.dumps(provider_state(provider), sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]

@@ -14,12 +14,12 @@ from mapservice import geocode
 from mapservice.db import get_session
 from mapservice.editing import freshness, listing, proposals, revisions
 from mapservice.editing.permissions import require
+from mapservice.editing.restore import restore_offer
 from mapservice.editing.service import (
     InvalidInput,
     Outcome,
     duplicate_offer,
     end_offer,
-    restore_offer,
     save_offer,
 )
 from mapservice.editing.states import offer_state
