@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from mapservice.editing import proposals, revisions
 from mapservice.editing.freshness import confirm
 from mapservice.editing.permissions import Actor, EditingError, Forbidden, NotFound
-from mapservice.editing.provider_details import save_provider_details
 from mapservice.editing.proposals import ProposalConflict
+from mapservice.editing.provider_details import save_provider_details
 from mapservice.editing.restore import restore_provider, restore_site
 from mapservice.editing.service import InvalidInput, save_offer, save_site
 from mapservice.editing.states import offer_etag, provider_etag

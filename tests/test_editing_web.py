@@ -308,7 +308,7 @@ def test_editor_moves_site_and_walking_times_follow(
         f"/editing/sites/{site.id}",
         data=form_data(page, name="", lat=moved_lat, lon=lon.group(1), wheelchair="yes"),
     )
-    assert bad.status_code == 400 and "name is missing" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Bitte einen Namen eingeben." in bad.get_data(as_text=True)
     answer = client.post(
         f"/editing/sites/{site.id}",
         data=form_data(

@@ -10,6 +10,11 @@ write here: a browser does not attach the header to a cross-site request by itse
 ``POST /api/offers/<id>/end``        200 (202 + proposal); ``If-Match`` as above
 ``GET /api/offers/<id>/history``     the offer's revisions, newest first
 ``GET /api/proposals/<id>``          a proposal (its status, and the reason if declined)
+``POST /api/proposals/<id>/approve`` editors: put it live; 409 with ``changes_since`` when the
+                                     record changed since the proposal was made, unless
+                                     ``If-Match`` names its ETag now (412 if that is stale);
+                                     body ``{"fields": [...]}`` approves only those fields
+``POST /api/proposals/<id>/decline`` editors: ``{"reason": "..."}`` (400 without one)
 
 The body is the JSON ``GET /api/offers/<id>`` returns (a Feature or its ``properties``);
 read-only members are ignored, so what was read can be sent back unchanged. Errors:
@@ -26,7 +31,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request, 
 from mapservice import queries
 from mapservice.auth import csrf
 from mapservice.db import get_session
-from mapservice.editing import revisions
+from mapservice.editing import proposals, revisions
 from mapservice.editing.offer_input import properties_of
 from mapservice.editing.permissions import Actor, EditingError, Forbidden, NotFound, require
 from mapservice.editing.service import InvalidInput, Outcome, Stale, end_offer, save_offer
@@ -119,13 +124,28 @@ def proposal_json(proposal: Proposal) -> dict[str, Any]:
     return {
         "id": proposal.id,
         "status": proposal.status,
+        "entity": proposal.entity,
         "offer_id": proposal.offer_id,
         "provider_id": proposal.provider_id,
         "data": proposal.data,
+        "base_etag": proposal.base_etag,
         "reason": proposal.reason,
         "created_at": proposal.created_at.isoformat() if proposal.created_at else None,
         "decided_at": proposal.decided_at.isoformat() if proposal.decided_at else None,
     }
+
+
+def since_json(since: list[proposals.Since]) -> list[dict[str, Any]]:
+    return [
+        {
+            "revision_id": item.revision.id,
+            "author": item.revision.author,
+            "created_at": item.revision.created_at.isoformat(),
+            "changes": item.changes,
+            "overlapping": sorted(item.overlapping),
+        }
+        for item in since
+    ]
 
 
 def _answer(outcome: Outcome, created: bool = False) -> Response:
@@ -306,3 +326,6 @@ def proposal(proposal_id: int) -> Response:
     else:
         require(actor, "proposal.review")
     return jsonify(proposal_json(found))
+
+
+from mapservice.web import write_review  # noqa: E402,F401  (registers the review endpoints)

@@ -79,6 +79,7 @@ PROPOSAL = {
     "properties": {
         "id": {"type": "integer"},
         "status": {"enum": list(PROPOSAL_STATUSES)},
+        "entity": {"enum": ["offer", "provider"], "description": "what the proposal changes"},
         "offer_id": {"type": ["integer", "null"], "description": "null: a proposed new offer"},
         "provider_id": {"type": "integer"},
         "data": {"type": "object", "description": "The proposed values"},
@@ -104,6 +105,11 @@ SCHEMAS: dict[str, Any] = {
         ]
     },
     "Proposal": PROPOSAL,
+    "Decline": {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 2000}},
+    },
     "ProposalAnswer": {
         "type": "object",
         "required": ["proposal"],

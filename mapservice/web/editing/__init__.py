@@ -9,6 +9,9 @@
 ``GET /editing/proposals``, ``GET/POST /editing/proposals/<id>``  review
 ``GET /editing/overdue``, ``POST /editing/confirm-all``         freshness
 ``GET/POST /editing/sites/<id>``                 a site's address, access and position
+``GET /editing/sites/<id>/history``, ``POST /editing/sites/<id>/restore/<rev>``
+``GET /editing/providers`` (a provider account: its own), ``GET/POST /editing/providers/<id>``
+``GET /editing/providers/<id>/history``, ``POST /editing/providers/<id>/restore/<rev>``
 ``POST /editing/providers/<id>/trusted``         trust a provider (its changes go live)
 
 Every POST carries the CSRF token (the app-wide CSRFProtect); every rule is the domain's
@@ -49,7 +52,9 @@ def _not_found(error: NotFound) -> Response:
 
 @bp.context_processor
 def _context() -> dict[str, Any]:
-    return {"me": actor()}
+    from mapservice.web.editing.messages import LABELS
+
+    return {"me": actor(), "field_labels": LABELS}
 
 
-from mapservice.web.editing import offers, review  # noqa: E402,F401  (registers the views)
+from mapservice.web.editing import offers, records, review  # noqa: E402,F401  (registers views)

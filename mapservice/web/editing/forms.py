@@ -15,6 +15,7 @@ from typing import Any
 from mapservice.editing.states import State
 from mapservice.i18n import LANGUAGES
 from mapservice.taxonomy import phases
+from mapservice.web.editing.messages import age_errors, schedule_row_error
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_LABELS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
@@ -113,7 +114,7 @@ def _months(form: OfferForm, prefix: str, errors: dict[str, str]) -> int | None:
     if not years and not rest:
         return None
     if not (years or "0").isdigit() or not (rest or "0").isdigit() or int(rest or 0) > 11:
-        errors[f"{prefix}_months"] = "Jahre und Monate als ganze Zahlen (Monate 0–11)"
+        errors[f"{prefix}_months"] = "Jahre und Monate als ganze Zahlen angeben (Monate 0–11)."
         return None
     return int(years or 0) * 12 + int(rest or 0)
 
@@ -128,12 +129,16 @@ def data_from_form(
         for key in ("title", "description", "category", "cost_text", "contact", "capacity")
     }
     data["status"] = form.value("status") or "active"
+    ages: dict[str, int | None] = {}
     for key in ("age_min", "age_max"):
         months = _months(form, key, errors)
+        ages[key] = months
         if months is not None:
             data[f"{key}_months"] = months
         elif f"{key}_months" not in errors:
             data[f"{key}_months"] = ""
+    for key, message in age_errors(ages["age_min"], ages["age_max"]).items():
+        errors.setdefault(key, message)
     data["languages"] = form.value("languages")
     for key in ("cost_free", "registration_required"):
         data[key] = TRI_STATE.get(form.value(key))
@@ -150,6 +155,12 @@ def data_from_form(
     data["schedule"] = [
         {key: row[key] or None for key in row} for row in form.rows if any(row.values())
     ]
+    for index, row in enumerate(form.rows):
+        problem = schedule_row_error(row, WEEKDAYS) if any(row.values()) else None
+        if problem:
+            errors[f"slot_{index}"] = f"Zeile {index + 1}: {problem}"
+    if any(key.startswith("slot_") for key in errors):
+        errors["schedule"] = "Bitte die markierten Zeilen des Wochenplans korrigieren."
     if not provider_fixed:
         data["provider_id"] = form.value("provider_id") or None
     mode = form.value("site_mode")

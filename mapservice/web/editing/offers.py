@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from mapservice import geocode
 from mapservice.db import get_session
 from mapservice.editing import freshness, listing, proposals, revisions
+from mapservice.editing.offer_input import check_offer
 from mapservice.editing.permissions import require
 from mapservice.editing.restore import restore_offer
 from mapservice.editing.service import (
@@ -37,6 +38,7 @@ from mapservice.web.editing.forms import (
     form_from_state,
     life_phases,
 )
+from mapservice.web.editing.messages import german_errors
 
 WHEELCHAIR_LABELS = {
     "yes": "ja",
@@ -178,7 +180,12 @@ def _handle_post(offer: Offer | None) -> Any:
     me = actor()
     data, errors = data_from_form(form, provider_fixed=me.role == "provider")
     if errors:
-        form.errors = errors
+        # Every field's message at once: the domain's for the fields the form found fine.
+        checked = check_offer(
+            {key: value for key, value in data.items() if key not in errors},
+            offer_state(offer) if offer is not None else None,
+        )
+        form.errors = german_errors(checked.errors) | errors
         return _render_form(form, offer, 400)
     try:
         outcome = save_offer(
@@ -186,7 +193,7 @@ def _handle_post(offer: Offer | None) -> Any:
         )
     except InvalidInput as invalid:
         session.rollback()
-        form.errors = invalid.errors
+        form.errors = german_errors(invalid.errors)
         return _render_form(form, offer, 400)
     session.commit()
     return _after_save(outcome)
@@ -256,8 +263,12 @@ def offer_history(offer_id: int) -> str:
     require(actor(), "history.view", offer.provider_id)
     return render_template(
         "editing/history.html",
-        offer=offer,
+        heading=offer.title,
+        back_url=url_for("editing.offer_edit", offer_id=offer.id),
+        back_label="zum Angebot",
         history=revisions.history(get_session(), "offer", offer.id),
+        restore_endpoint="editing.offer_restore",
+        restore_args={"offer_id": offer.id},
         can_restore=actor().role in ("admin", "editor"),
     )
 

@@ -1,4 +1,5 @@
-"""Editing views: proposals and their review, overdue lists, sites, trusted providers."""
+"""Editing views: proposals and their review (also against a record changed since), overdue
+lists and "still correct"."""
 
 from __future__ import annotations
 
@@ -9,15 +10,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from mapservice.db import get_session
 from mapservice.editing import freshness, proposals
-from mapservice.editing.permissions import EditingError, require
-from mapservice.editing.service import save_provider, save_site
-from mapservice.editing.states import offer_state, site_state
-from mapservice.importers import records
-from mapservice.importers.records import RowInvalid
-from mapservice.models import WHEELCHAIR_VALUES, Proposal, Provider, Site
+from mapservice.editing.permissions import EditingError, Forbidden, require
+from mapservice.editing.states import offer_state, provider_state
+from mapservice.models import Proposal, Provider
 from mapservice.walking.profiles import settings_from_config
 from mapservice.web.editing import actor, bp
-from mapservice.web.editing.offers import WHEELCHAIR_LABELS, overdue_months
+from mapservice.web.editing.messages import LABELS
+from mapservice.web.editing.offers import overdue_months
 
 
 @bp.get("/proposals")
@@ -38,30 +37,88 @@ def _proposal(proposal_id: int) -> Proposal:
     return found
 
 
+def _live_state(proposal: Proposal) -> dict[str, Any]:
+    """The record as it is public now (empty for a new offer)."""
+    if proposal.entity == "provider":
+        return provider_state(proposal.provider)
+    if proposal.offer is None:
+        return {}
+    state = offer_state(proposal.offer)
+    state["wheelchair"] = proposal.offer.site.wheelchair if proposal.offer.site else None
+    return state
+
+
 @bp.get("/proposals/<int:proposal_id>")
 def proposal_view(proposal_id: int) -> str:
     proposal = _proposal(proposal_id)
-    current = offer_state(proposal.offer) if proposal.offer is not None else {}
-    rows = [(key, current.get(key), value) for key, value in proposal.data.items()]
-    return render_template("editing/proposal.html", proposal=proposal, rows=rows)
+    current = _live_state(proposal)
+    pending = proposal.status == "pending"
+    since = proposals.changes_since(get_session(), proposal) if pending else []
+    changed = {name for item in since for name in item.overlapping}
+    rows = [(key, current.get(key), value, key in changed) for key, value in proposal.data.items()]
+    return render_template(
+        "editing/proposal.html",
+        proposal=proposal,
+        rows=rows,
+        since=since,
+        etag=proposals.current_etag(proposal) if since else None,
+    )
+
+
+_GERMAN_REFUSALS = (
+    ("no field chosen", "Kein Feld ausgewählt. Zum Ablehnen bitte „Ablehnen“ nutzen."),
+    ("needs a reason", "Zum Ablehnen bitte eine Begründung für den Anbieter schreiben."),
+    ("already", "Über diesen Vorschlag wurde schon entschieden."),
+    ("site no longer exists", "Den Ort des Vorschlags gibt es nicht mehr: bitte ablehnen."),
+)
+
+
+def _refusal(error: EditingError) -> str:
+    if isinstance(error, proposals.ProposalConflict):
+        fields = sorted({LABELS.get(n, n) for item in error.since for n in item.changes})
+        return (
+            "Nicht freigegeben: der Eintrag wurde seit dem Vorschlag geändert "
+            f"({', '.join(fields)}). Bitte die Änderungen unten ansehen und dann bewusst "
+            "entscheiden: die gewählten Felder freigeben oder den Vorschlag ablehnen."
+        )
+    for needle, text in _GERMAN_REFUSALS:
+        if needle in str(error):
+            return text
+    return f"Nicht möglich: {error}"
 
 
 @bp.post("/proposals/<int:proposal_id>")
 def proposal_decide(proposal_id: int) -> Any:
     session = get_session()
     proposal = _proposal(proposal_id)
+    decision = request.form.get("decision")
     try:
-        if request.form.get("decision") == "approve":
-            offer = proposals.approve(
-                session, actor(), proposal, walk=settings_from_config(current_app.config)
+        if decision == "approve":
+            fields = request.form.getlist("field") if request.form.get("choose") else None
+            record = proposals.approve(
+                session,
+                actor(),
+                proposal,
+                walk=settings_from_config(current_app.config),
+                confirm_etag=request.form.get("confirm_etag") or None,
+                fields=fields,
             )
-            message = f"Freigegeben: „{offer.title}“ ist jetzt öffentlich."
+            name = record.name if isinstance(record, Provider) else record.title
+            message = f"Freigegeben: „{name}“ ist jetzt öffentlich."
         else:
-            proposals.decline(session, actor(), proposal, request.form.get("reason", ""))
+            reason = request.form.get("reason", "")
+            if decision == "decline_changed" and not reason.strip():
+                reason = (
+                    "Der Eintrag wurde inzwischen geändert. Bitte den aktuellen Stand "
+                    "ansehen und die Änderung neu vorschlagen."
+                )
+            proposals.decline(session, actor(), proposal, reason)
             message = "Abgelehnt; der Anbieter sieht die Begründung."
+    except Forbidden:
+        raise
     except EditingError as error:
         session.rollback()
-        flash(str(error), "error")
+        flash(_refusal(error), "error")
         return redirect(url_for("editing.proposal_view", proposal_id=proposal_id))
     session.commit()
     flash(message, "ok")
@@ -84,74 +141,3 @@ def confirm_all() -> BaseResponse:
     session.commit()
     flash(f"{count} Angebote als noch richtig bestätigt.", "ok")
     return redirect(url_for("editing.overdue"))
-
-
-def _site(site_id: int) -> Site:
-    site = get_session().get(Site, site_id)
-    if site is None:
-        abort(404)
-    return site
-
-
-@bp.route("/sites/<int:site_id>", methods=["GET", "POST"])
-def site_edit(site_id: int) -> Any:
-    session = get_session()
-    site = _site(site_id)
-    errors: dict[str, str] = {}
-    raw = dict(request.form) if request.method == "POST" else {}
-    if request.method == "POST":
-        values = _site_values(raw, errors)
-        if not errors:
-            save_site(session, actor(), site, values, walk=settings_from_config(current_app.config))
-            session.commit()
-            flash(f"„{site.name}“ gespeichert (Wegezeiten neu berechnet, falls verschoben).", "ok")
-            return redirect(url_for("editing.site_edit", site_id=site_id))
-    state = site_state(site)
-    return (
-        render_template(
-            "editing/site_form.html",
-            site=site,
-            state=state,
-            raw=raw,
-            errors=errors,
-            wheelchair_labels=WHEELCHAIR_LABELS,
-            wheelchair_values=WHEELCHAIR_VALUES,
-        ),
-        400 if errors else 200,
-    )
-
-
-def _site_values(raw: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    checks = {
-        "name": lambda v: records.required_text(v, "name"),
-        "street": lambda v: records.text(v, "street", max_length=200),
-        "house_number": lambda v: records.text(v, "house_number", max_length=20),
-        "postcode": lambda v: records.text(v, "postcode", max_length=10),
-        "city": lambda v: records.text(v, "city", max_length=100),
-        "wheelchair": lambda v: records.choice(v, "wheelchair", WHEELCHAIR_VALUES),
-    }
-    for key, check in checks.items():
-        try:
-            values[key] = check(raw.get(key))
-        except RowInvalid as exc:
-            errors[key] = str(exc)
-    try:
-        lon, lat = records.coordinates(raw.get("lon"), raw.get("lat"))
-        values["location"] = [round(lon, 7), round(lat, 7)]
-    except RowInvalid as exc:
-        errors["location"] = str(exc)
-    return values
-
-
-@bp.post("/providers/<int:provider_id>/trusted")
-def provider_trusted(provider_id: int) -> BaseResponse:
-    session = get_session()
-    provider = session.get(Provider, provider_id)
-    if provider is None:
-        abort(404)
-    save_provider(session, actor(), provider, {"trusted": request.form.get("trusted") == "1"})
-    session.commit()
-    state = "vertrauenswürdig" if provider.trusted else "mit Freigabe"
-    flash(f"„{provider.name}“: Änderungen jetzt {state}.", "ok")
-    return redirect(request.referrer or url_for("editing.overdue"))
