@@ -20,7 +20,7 @@ from icalendar import Calendar, Event, vRecur
 from shapely.geometry import Point
 from sqlalchemy.orm import Session
 
-from mapservice import geocode, queries
+from mapservice import geocode, queries, school_holidays
 from mapservice.models import Offer, ScheduleSlot
 from mapservice.validation import (
     BBox,
@@ -205,13 +205,22 @@ def _valid_on(slot: ScheduleSlot, day: dt.date) -> bool:
 
 
 def next_dates(
-    slots: Iterable[ScheduleSlot], today: dt.date | None = None, count: int = 4, weeks: int = 8
+    slots: Iterable[ScheduleSlot],
+    today: dt.date | None = None,
+    count: int = 4,
+    weeks: int = 8,
+    *,
+    skip_school_holidays: bool = False,
 ) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The next ``count`` meetings (start, end; Europe/Berlin) within ``weeks`` from ``today``."""
+    """The next ``count`` meetings (start, end; Europe/Berlin) within ``weeks`` from ``today``;
+    ``skip_school_holidays``: none on a (known) NRW school holiday."""
     today = today or dt.datetime.now(TIMEZONE).date()
+    holidays = school_holidays.nrw() if skip_school_holidays else None
     found = []
     for offset in range(weeks * 7):
         day = today + dt.timedelta(days=offset)
+        if holidays is not None and holidays.is_holiday(day):
+            continue
         for slot in slots:
             if slot.weekday == day.weekday() and _valid_on(slot, day):
                 found.append(
@@ -236,12 +245,15 @@ def offer_calendar(
     url: str,
     today: dt.date | None = None,
     now: dt.datetime | None = None,
+    pause_note: str | None = None,
 ) -> bytes:
     """An RFC 5545 calendar: one weekly repeating event per schedule slot still to come.
 
     ``DTSTART`` is the first meeting from today (or from ``valid_from``), in Europe/Berlin
     with its VTIMEZONE; ``valid_to`` becomes the rule's ``UNTIL`` (in UTC, as RFC 5545 asks
-    when the start has a time zone).
+    when the start has a time zone). An offer that pauses in the NRW school holidays gets
+    an ``EXDATE`` for every meeting that falls on a known holiday, and ``pause_note`` (what
+    the caller says about it, in the reader's language) in its description.
     """
     today = today or dt.datetime.now(TIMEZONE).date()
     now = now or dt.datetime.now(dt.UTC)
@@ -268,10 +280,12 @@ def offer_calendar(
             last = dt.datetime.combine(slot.valid_to, slot.end_time, TIMEZONE)
             rule["until"] = last.astimezone(dt.UTC)
         event.add("rrule", vRecur(rule))
-        if description:
-            event.add("description", f"{description}\n\n{url}")
-        else:
-            event.add("description", url)
+        if offer.no_school_holidays:
+            skipped = _school_holiday_meetings(slot, day)
+            if skipped:
+                event.add("exdate", skipped)
+        text = "\n\n".join(part for part in (description, pause_note, url) if part)
+        event.add("description", text)
         if place:
             event.add("location", place)
         if offer.site is not None:
@@ -282,6 +296,18 @@ def offer_calendar(
     calendar.add_missing_timezones()
     data: bytes = calendar.to_ical()
     return data
+
+
+def _school_holiday_meetings(slot: ScheduleSlot, first: dt.date) -> list[dt.datetime]:
+    """The slot's meetings from ``first`` on that fall on a known NRW school holiday."""
+    return [
+        dt.datetime.combine(day, slot.start_time, TIMEZONE)
+        for holiday in school_holidays.nrw().breaks
+        for day in holiday.days()
+        if day >= first
+        and day.weekday() == slot.weekday
+        and (slot.valid_to is None or day <= slot.valid_to)
+    ]
 
 
 def _lat_lon(geom: WKBElement) -> tuple[float, float]:

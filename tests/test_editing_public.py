@@ -65,7 +65,7 @@ def test_school_holiday_flag_is_shown(client: FlaskClient, db_session: Session) 
     offer.no_school_holidays = True
     db_session.commit()
     html = client.get(f"/offer/{offer.id}?lang=en").get_data(as_text=True)
-    assert "not during NRW school holidays" in html
+    assert "pauses during NRW school holidays" in html
 
 
 def test_examples_stay_marked(client: FlaskClient, db_session: Session) -> None:

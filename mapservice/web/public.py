@@ -20,12 +20,12 @@ from typing import Any
 
 import segno
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from geoalchemy2.shape import to_shape
 from markupsafe import Markup
 from shapely.geometry import Point
 
-from mapservice import family, geocode, mapview
+from mapservice import family, geocode, mapview, school_holidays
 from mapservice.db import get_session
 from mapservice.i18n import current_language, offer_text
 from mapservice.interop.openapi.spec import BAD_PARAMETER, describe, ok, query
@@ -147,10 +147,33 @@ def offer_page(offer_id: int) -> str:
         offer=offer,
         title=title,
         description=description,
-        next_dates=family.next_dates(offer.schedule),
+        next_dates=family.next_dates(offer.schedule, skip_school_holidays=offer.no_school_holidays),
+        school_pause=_school_pause(offer),
         json_ld=json_ld,
         back_args=back,
     )
+
+
+def _school_pause(offer: Offer) -> dict[str, Any] | None:
+    """For an offer that pauses in the NRW school holidays: the break now or next, or the
+    day after which the dates are not known here."""
+    if not offer.no_school_holidays:
+        return None
+    holidays = school_holidays.nrw()
+    today = dt.datetime.now(family.TIMEZONE).date()
+    return {"next": holidays.current_or_next(today), "known_until": holidays.known_until}
+
+
+def _unknown_holidays_note(offer: Offer) -> str | None:
+    """Said in the calendar when the offer's dates run past the known school holidays."""
+    known_until = school_holidays.nrw().known_until
+    if any(slot.valid_to is None or slot.valid_to > known_until for slot in offer.schedule):
+        return gettext(
+            "Die Ferientermine nach dem %(day)s sind hier noch nicht bekannt: "
+            "bitte beim Träger nachfragen.",
+            day=format_date(known_until, "medium"),
+        )
+    return None
 
 
 def _offer_map(offer: Offer) -> dict[str, Any] | None:
@@ -182,6 +205,18 @@ def offer_calendar(offer_id: int) -> Response:
         title=title.text if title else offer.title,
         description=description.text if description else None,
         url=url_for("public.offer_page", offer_id=offer.id, _external=True),
+        pause_note=(
+            " ".join(
+                part
+                for part in (
+                    gettext("pausiert in den NRW-Schulferien"),
+                    _unknown_holidays_note(offer),
+                )
+                if part
+            )
+            if offer.no_school_holidays
+            else None
+        ),
     )
     response = Response(data, content_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="angebot-{offer.id}.ics"'
