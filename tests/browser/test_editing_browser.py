@@ -19,7 +19,7 @@ from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from mapservice.auth import create_user
-from mapservice.models import Offer, Proposal, Revision, Site, User
+from mapservice.models import Offer, Proposal, Provider, Revision, Site, User
 
 PASSWORD = "correct horse battery"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -148,3 +148,47 @@ def test_provider_change_invisible_until_approved(
     expect(provider.locator("h1")).to_contain_text("Neuer Titel vom Träger (Browsertest)")
     provider.context.close()
     editor.context.close()
+
+
+def test_provider_proposes_own_details_on_a_phone(
+    browser: Browser, base_url: str, staff: dict[str, int], engine: Engine
+) -> None:
+    with Session(engine) as session:
+        offer = session.get(Offer, staff["offer_id"])
+        assert offer is not None and offer.provider is not None
+        provider_id = offer.provider.id
+        original = (offer.provider.contact, offer.provider.website)
+    try:
+        provider = browser.new_context(locale="de-DE", **PHONE).new_page()
+        log_in(provider, base_url, "browser-provider@example.org", "/editing/")
+        provider.click("nav.editing-nav >> text=Unsere Angaben")
+        provider.fill("#website", "kein link")
+        provider.fill("#contact", "Familienbüro, Tel. 0231 000000 (Browsertest)")
+        provider.click("button.primary")
+        expect(provider.locator("#error-website")).to_contain_text("Bitte eine Webadresse")
+        expect(provider.locator("#contact")).to_have_value(
+            "Familienbüro, Tel. 0231 000000 (Browsertest)"
+        )
+        provider.fill("#website", "https://example.org/browsertest")
+        provider.click("button.primary")
+        expect(provider.locator(".flash.ok")).to_contain_text("Vorschlag gespeichert")
+        expect(provider.locator("ul.proposals")).to_contain_text("Anbieter-Angaben")
+        editor = browser.new_context(locale="de-DE", **PHONE).new_page()
+        log_in(editor, base_url, "browser-editor@example.org", "/editing/proposals")
+        editor.locator("ul.proposals a", has_text="Anbieter-Angaben").first.click()
+        expect(editor.locator("table.diff")).to_contain_text("example.org/browsertest")
+        editor.click("button[value=approve]")
+        expect(editor.locator(".flash.ok")).to_contain_text("Freigegeben")
+        editor.goto(f"{base_url}/editing/providers/{provider_id}")
+        expect(editor.locator("#contact")).to_have_value(
+            "Familienbüro, Tel. 0231 000000 (Browsertest)"
+        )
+        provider.context.close()
+        editor.context.close()
+    finally:
+        with Session(engine) as session, session.begin():
+            session.execute(
+                update(Provider)
+                .where(Provider.id == provider_id)
+                .values(contact=original[0], website=original[1])
+            )
