@@ -91,6 +91,20 @@ def test_still_correct_since_the_proposal_is_no_conflict(
     assert offer.capacity == 7
 
 
+def test_approved_fields_must_fit_what_changed_since(
+    db_session: Session, actors: dict[str, Actor]
+) -> None:
+    provider, editor = actors["provider"], actors["editor"]
+    offer = own_offer(db_session, provider)
+    save_offer(db_session, editor, {"age_min_months": 0, "age_max_months": 72}, offer)
+    proposal = save_offer(db_session, provider, {"age_max_months": 24}, offer).proposal
+    assert proposal is not None
+    save_offer(db_session, editor, {"age_min_months": 36}, offer)
+    with pytest.raises(EditingError, match="age range"):
+        proposals.approve(db_session, editor, proposal, confirm_etag=offer_etag(offer))
+    assert proposal.status == "pending" and offer.age_max_months == 72
+
+
 def test_fields_not_proposed_cannot_be_approved(
     db_session: Session, actors: dict[str, Actor]
 ) -> None:

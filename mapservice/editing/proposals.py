@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from mapservice.editing import revisions
 from mapservice.editing.permissions import Actor, EditingError, require
-from mapservice.editing.provider_details import apply_provider_values
+from mapservice.editing.provider_details import apply_provider_values, check_provider
 from mapservice.editing.service import apply_values
 from mapservice.editing.states import offer_etag, provider_etag
 from mapservice.models import Offer, Proposal, Provider, Revision, Site
@@ -161,12 +161,25 @@ def approve(
         values = {key: value for key, value in values.items() if key in fields}
         if not values:
             raise EditingError("no field chosen; decline the proposal instead")
-    _decide(proposal, actor, "approved")
-    author = f"{proposal.author} (freigegeben von {actor.name})"
     if proposal.entity == "provider":
+        _fine, errors = check_provider(session, values, proposal.provider)
+        if errors:
+            raise EditingError("; ".join(errors.values()))
+        _decide(proposal, actor, "approved")
+        author = f"{proposal.author} (freigegeben von {actor.name})"
         return apply_provider_values(session, proposal.provider, values, author, "update")
     if "site_id" in values and session.get(Site, values["site_id"]) is None:
         raise EditingError("the proposal's site no longer exists; decline it")
+    if proposal.offer is not None:
+        # Fields approved over changes made since must still fit together (the age range).
+        low = values.get("age_min_months", proposal.offer.age_min_months)
+        high = values.get("age_max_months", proposal.offer.age_max_months)
+        if low is not None and high is not None and low >= high:
+            raise EditingError(
+                f"the age range would be {low}-{high} months; approve both ages or decline it"
+            )
+    _decide(proposal, actor, "approved")
+    author = f"{proposal.author} (freigegeben von {actor.name})"
     offer = apply_values(session, values, proposal.offer, author, walk=walk)
     proposal.offer = offer
     session.flush()

@@ -70,6 +70,12 @@ _GERMAN_REFUSALS = (
     ("needs a reason", "Zum Ablehnen bitte eine Begründung für den Anbieter schreiben."),
     ("already", "Über diesen Vorschlag wurde schon entschieden."),
     ("site no longer exists", "Den Ort des Vorschlags gibt es nicht mehr: bitte ablehnen."),
+    (
+        "age range would be",
+        "So passt das Alter nicht zusammen („bis unter“ wäre nicht höher als „von“): "
+        "beide Altersfelder freigeben oder ablehnen.",
+    ),
+    ("not proposed", "Nur vorgeschlagene Felder können freigegeben werden."),
 )
 
 
