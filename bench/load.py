@@ -34,6 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from loadkit.cpu import postmaster_pid, tree_cpu_seconds
 from loadkit.restart import run_with_restart
 from loadkit.servers import DATABASE, bench_cluster_dir, gunicorn_server, waitress_server
 from loadkit.traffic import traffic
@@ -79,6 +80,21 @@ def print_runs(runs: list[Run], connections: int) -> None:
             "  restart target (only 503s besides 200s; timeouts counted apart): "
             f"{'met' if ok else 'NOT met'}; {restarted.timeouts} timeouts"
         )
+
+
+def cpu_note(run: Run, server_s: float, database_s: float, cores: int, clients: int) -> str:
+    """What the run cost in CPU time, and what that allows on idle cores: with ``clients``
+    always waiting for an answer, each waits clients / requests-per-second on average."""
+    if not run.requests:
+        return "no request answered"
+    per_request = (server_s + database_s) / run.requests
+    ceiling = cores / per_request if per_request else 0.0
+    wait = clients / ceiling if ceiling else 0.0
+    return (
+        f"CPU: server {server_s:.1f} s, database {database_s:.1f} s = "
+        f"{per_request * 1000:.0f} ms per request; {cores} idle cores: at most "
+        f"{ceiling:.0f} requests/s, a mean wait of {wait:.2f} s for {clients} clients"
+    )
 
 
 def main() -> int:
@@ -131,13 +147,19 @@ def measure(options: argparse.Namespace, url: str) -> int:
     with tempfile.TemporaryDirectory() as folder:
         logs = Path(options.logs or folder)
         logs.mkdir(parents=True, exist_ok=True)
-        with gunicorn_server(logs / "gunicorn.log") as base:
+        with gunicorn_server(logs / "gunicorn.log") as (base, server_pid):
             paths = traffic(base)
             script = lua_script(paths, logs)
             print(f"Traffic: {len(paths)} distinct requests, drawn at random")
             # Every worker's first requests load templates, catalogues and the walking graph.
             run_wrk("warm-up", base, script, options.warm_up, options.connections)
-            runs.append(run_wrk("gunicorn", base, script, options.duration, options.connections))
+            database_pid = postmaster_pid(local_cluster().data_dir)
+            before = (tree_cpu_seconds(server_pid), tree_cpu_seconds(database_pid or 0))
+            run = run_wrk("gunicorn", base, script, options.duration, options.connections)
+            after = (tree_cpu_seconds(server_pid), tree_cpu_seconds(database_pid or 0))
+            spent = (after[0] - before[0], after[1] - before[1])
+            run.notes.append(cpu_note(run, *spent, cores, options.connections))
+            runs.append(run)
             if not options.no_restart:
                 runs.append(run_with_restart(base, script, options.duration, options.connections))
         if not options.no_peer:

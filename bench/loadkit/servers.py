@@ -65,8 +65,9 @@ def server_env(url: str | None = None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def gunicorn_server(log: Path) -> Iterator[str]:
-    """``mapservice serve`` as ``./dev run`` starts it, on a free port."""
+def gunicorn_server(log: Path) -> Iterator[tuple[str, int]]:
+    """``mapservice serve`` as ``./dev run`` starts it, on a free port: its address and the
+    gunicorn master's process id."""
     port = free_port()
     command = [sys.executable, "-m", "mapservice.console", "serve", "--port", str(port)]
     with log.open("wb") as out:
@@ -74,7 +75,7 @@ def gunicorn_server(log: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base, process)
-        yield base
+        yield base, process.pid
     finally:
         stop(process)
 
