@@ -161,7 +161,15 @@ def measure(options: argparse.Namespace, url: str) -> int:
             run.notes.append(cpu_note(run, *spent, cores, options.connections))
             runs.append(run)
             if not options.no_restart:
-                runs.append(run_with_restart(base, script, options.duration, options.connections))
+                runs.append(
+                    run_with_restart(
+                        base,
+                        script,
+                        options.duration,
+                        options.connections,
+                        logs / "gunicorn.log",
+                    )
+                )
         if not options.no_peer:
             with waitress_server(url, logs / "waitress.log") as base:
                 run_wrk("warm-up", base, script, options.warm_up, options.connections)

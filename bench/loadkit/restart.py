@@ -3,6 +3,8 @@ cluster), and a probe that measures when the service answers again."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import threading
 import time
 import urllib.error
@@ -25,6 +27,7 @@ def restart_database(delay: float, marks: dict[str, float]) -> None:
     time.sleep(delay)
     cluster = local_cluster()
     marks["restart_begun"] = time.monotonic()
+    marks["restart_begun_wall"] = time.time()
     cluster._run(  # the bench drives the embedded cluster like an operator
         "pg_ctl",
         "restart",
@@ -36,6 +39,7 @@ def restart_database(delay: float, marks: dict[str, float]) -> None:
         str(cluster.log_file),
     )
     marks["restart_done"] = time.monotonic()
+    marks["restart_done_wall"] = time.time()
 
 
 def probe(base: str, until: float, seen: list[tuple[float, bool, int]]) -> None:
@@ -66,7 +70,42 @@ def recovered_after(seen: list[tuple[float, bool, int]], begun: float) -> float 
     return None
 
 
-def run_with_restart(base: str, script: Path, seconds: int, connections: int) -> Run:
+# gunicorn's access log (mapservice.serving.settings.ACCESS_LOG_FORMAT): the time the answer
+# was logged (1 s resolution), the path and the status.
+_ACCESS = re.compile(r'^\[(?P<time>[^\]]+)\] "(?P<request>[^"]*)" (?P<status>\d{3}) ')
+
+
+def answers_logged(log: Path, since: float) -> list[tuple[float, int]]:
+    """(time, status) of every answer gunicorn logged from ``since`` (wall clock) on."""
+    found: list[tuple[float, int]] = []
+    for line in log.read_text(errors="replace").splitlines():
+        match = _ACCESS.match(line)
+        if not match:
+            continue
+        when = dt.datetime.strptime(match["time"], "%d/%b/%Y:%H:%M:%S %z").timestamp()
+        if when >= int(since):
+            found.append((when, int(match["status"])))
+    return found
+
+
+def log_note(log: Path, marks: dict[str, float]) -> str:
+    """When the 503s were answered, from the server's own log (whole seconds)."""
+    begun, done = marks["restart_begun_wall"], marks["restart_done_wall"]
+    answers = answers_logged(log, begun)
+    unavailable = [when for when, status in answers if status == 503]
+    others = sorted({status for _, status in answers if status >= 400 and status != 503})
+    if not unavailable:
+        return f"server log: no 503; other error statuses {others or 'none'}"
+    last = max(unavailable) + 1  # the log's second ends a second later
+    return (
+        f"server log: {len(unavailable)} answers 503, the last within {last - done:.0f} s "
+        f"after the database was back (whole seconds); other error statuses {others or 'none'}"
+    )
+
+
+def run_with_restart(
+    base: str, script: Path, seconds: int, connections: int, log: Path | None = None
+) -> Run:
     marks: dict[str, float] = {}
     seen: list[tuple[float, bool, int]] = []
     until = time.monotonic() + seconds + 1
@@ -100,4 +139,6 @@ def run_with_restart(base: str, script: Path, seconds: int, connections: int) ->
     run.notes.append(
         f"probe requests failing after the restart began: {len(failed)} (statuses {codes})"
     )
+    if log is not None and "restart_done_wall" in marks:
+        run.notes.append(log_note(log, marks))
     return run
