@@ -82,6 +82,8 @@ KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 def http_error_response(error: HTTPException) -> Response | HTTPException:
     """Any HTTP error (404 for an unknown address too): JSON on API paths, OGC API's
     exception document under ``/ogcapi/``, else our page in the visitor's language."""
+    if error.response is not None:  # abort(response): the view chose its answer itself
+        return error
     code = error.code or 500
     if _is_ogc_api() and not _ogc_wants_html():
         name = (error.name or "Error").title().replace(" ", "")
