@@ -6,7 +6,7 @@
   ``{"code", "description"}`` (HTML when the client asks for HTML).
 * Every other HTTP error (an unknown address, a wrong method, a body too large …) answers a
   short page of our own in the visitor's language, never Werkzeug's English default; the
-  headers that go with it (``Allow``, ``Retry-After``, ``WWW-Authenticate``) are kept.
+  headers that go with it (``Allow``, ``Retry-After``, ``Content-Range`` …) are kept.
 * A database that is gone, restarting or overloaded answers **503** with ``Retry-After``
   (JSON, or a short page in the visitor's language), never a 500: the request may simply be
   repeated a moment later. Pooled connections that died are replaced by the engines
@@ -74,9 +74,9 @@ def parameter_error_response(error: ParameterError) -> tuple[Response, int]:
     return jsonify(error.as_dict()), 400
 
 
-# Headers an HTTP error carries that the client needs (which methods, when to retry, how to
-# sign in).
-KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+# Werkzeug's headers of an HTTP error that describe its own (English) body; the others
+# (Allow, Retry-After, WWW-Authenticate, Content-Range …) go with our answer.
+BODY_HEADERS = frozenset({"content-type", "content-length"})
 
 
 def http_error_response(error: HTTPException) -> Response | HTTPException:
@@ -108,8 +108,8 @@ def http_error_response(error: HTTPException) -> Response | HTTPException:
     except Exception:  # an error without a response of its own: nothing to keep
         original = None
     if original is not None:
-        for header in KEPT_HEADERS:
-            if value := original.headers.get(header):
+        for header, value in original.headers.items():
+            if header.lower() not in BODY_HEADERS:
                 response.headers[header] = value
     return response
 
