@@ -136,17 +136,16 @@ def make_read_engine(url: str, pool: PoolSettings | None = None) -> Engine:
 def connection_limit(engine: Engine) -> int:
     """Connections an ordinary role may open: ``max_connections`` less the reserved ones."""
     with engine.connect() as conn:
-        found = dict(
-            conn.execute(
-                text(
-                    "SELECT name, setting::int FROM pg_settings WHERE name IN "
-                    "('max_connections', 'superuser_reserved_connections', "
-                    "'reserved_connections')"
-                )
-            ).all()
+        rows = conn.execute(
+            text(
+                "SELECT name, setting::int FROM pg_settings WHERE name IN "
+                "('max_connections', 'superuser_reserved_connections', "
+                "'reserved_connections')"
+            )
         )
+        found: dict[str, int] = {str(name): int(value) for name, value in rows}
     reserved = found.get("superuser_reserved_connections", 0) + found.get("reserved_connections", 0)
-    return int(found["max_connections"]) - int(reserved)
+    return found["max_connections"] - reserved
 
 
 def alembic_config(url: str) -> AlembicConfig:
