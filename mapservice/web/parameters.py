@@ -219,9 +219,17 @@ def json_problem(value: Any, path: str = "", depth: int = 0) -> ParameterError |
 
 
 def _json_error(error: ParameterError, status: int) -> Response:
-    body = {**error.as_dict(), "status": status}
+    """The shape of the API's own 400s: ``parameter`` and ``errors`` {member: message}; the
+    write API calls its 400 ``invalid offer`` (``InvalidOffer`` in its OpenAPI document)."""
+    body: dict[str, Any] = {
+        **error.as_dict(),
+        "errors": {error.parameter: error.message},
+        "status": status,
+    }
     if status == 413:
         body["error"] = "request entity too large"
+    elif request.blueprint == "write_api":
+        body["error"] = "invalid offer"
     response = jsonify(body)
     response.status_code = status
     return response
