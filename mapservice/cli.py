@@ -17,7 +17,7 @@ from mapservice.importers.default_data import load_default_data_if_empty
 from mapservice.pgcluster import local_cluster
 from mapservice.planning import commands as planning_commands
 from mapservice.serving import server
-from mapservice.serving.settings import server_settings
+from mapservice.serving.settings import connections_needed, server_settings
 from mapservice.walking import commands as walking_commands
 from mapservice.walking.profiles import settings_from_config
 
@@ -72,15 +72,27 @@ def serve_command(
         click.echo(summary)
     # The workers reach the same database without starting the cluster again.
     url = engine.url.render_as_string(hide_password=False)
+    allowed = db.connection_limit(engine)
     db.dispose_engines(app)
     settings = server_settings(app.config, host=host, port=port, workers=workers, threads=threads)
+    # Each worker's pools hold one connection per thread (unless DB_POOL_SIZE says otherwise).
+    worker_config = {"DATABASE_URL": url, "THREADS": settings.threads}
+    pool = db.PoolSettings.from_config({**app.config, **worker_config})
     click.echo(
         f"Serving on http://{settings.bind}/ with {settings.workers} processes x "
         f"{settings.threads} threads (Ctrl+C stops)"
     )
+    needed = connections_needed(settings, pool.per_engine, db.ENGINES_PER_PROCESS)
+    if needed > allowed:
+        click.echo(
+            f"Warning: the workers may open {needed} database connections, the database "
+            f"allows {allowed}: lower MAPSERVICE_WORKERS, MAPSERVICE_THREADS, "
+            "MAPSERVICE_DB_POOL_SIZE or MAPSERVICE_DB_MAX_OVERFLOW, or raise max_connections",
+            err=True,
+        )
     from mapservice import create_app  # the package imports this module
 
-    server.serve(lambda: create_app({"DATABASE_URL": url}), settings)
+    server.serve(lambda: create_app(worker_config), settings)
 
 
 def init_app(app: Flask) -> None:

@@ -43,6 +43,21 @@ class Defaults:
     WORKERS: int | None = None
     THREADS = 4
     TIMEOUT = 30
+    # Database connections of each process (see mapservice/db.py, PoolSettings): each of its
+    # two engines keeps DB_POOL_SIZE (None: THREADS, one per request served at once) and may
+    # open DB_MAX_OVERFLOW more. A request that finds none free within DB_POOL_TIMEOUT
+    # seconds answers 503 + Retry-After at once: far below TIMEOUT, and below the couple of
+    # seconds after which a person (or wrk) gives up. Connecting gives up after
+    # DB_CONNECT_TIMEOUT s; a hot read after DB_READ_STATEMENT_TIMEOUT_MS (0: never).
+    DB_POOL_SIZE: int | None = None
+    DB_MAX_OVERFLOW = 2
+    DB_POOL_TIMEOUT = 1.0
+    DB_CONNECT_TIMEOUT = 2
+    DB_READ_STATEMENT_TIMEOUT_MS = 10_000
+    # Request bodies: the largest accepted at all (bytes; the admin's file import allows up to
+    # 20 MB), and the largest JSON body (write API, planners' scenarios). Larger: 413.
+    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
+    MAX_JSON_BODY = 256 * 1024
     # None: a random key kept in instance/secret_key (see create_app).
     SECRET_KEY: str | None = None
     # Compressed answers keep the page within its weight budget. Generated answers use gzip;

@@ -7,10 +7,11 @@ cluster (see :mod:`mapservice.pgcluster`) and uses the database named by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from alembic import command
@@ -35,24 +36,116 @@ def resolve_database_url(database_url: str | None, database_name: str) -> str:
     return cluster.ensure_database(database_name)
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class PoolSettings:
+    """How many connections each engine of a process keeps, and how long a request waits.
+
+    ``size`` connections stay open and up to ``overflow`` more are opened under a burst; a
+    request that finds all of them busy waits at most ``timeout`` seconds and then answers
+    503 with ``Retry-After`` (:mod:`mapservice.web.errors`) instead of queueing on. A new
+    connection gives up after ``connect_timeout`` seconds (a database host that drops
+    packets would otherwise hold the request for minutes); a hot read gives up after
+    ``read_statement_timeout_ms`` (0: never), which also answers 503.
+    """
+
+    size: int = 5
+    overflow: int = 2
+    timeout: float = 1.0
+    connect_timeout: int = 2
+    read_statement_timeout_ms: int = 10_000
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PoolSettings:
+        """From ``DB_POOL_SIZE`` (None: one per thread, ``THREADS``), ``DB_MAX_OVERFLOW``,
+        ``DB_POOL_TIMEOUT``, ``DB_CONNECT_TIMEOUT`` and ``DB_READ_STATEMENT_TIMEOUT_MS``."""
+        size = config.get("DB_POOL_SIZE") or config.get("THREADS") or cls.size
+        return cls(
+            size=_number(size, "DB_POOL_SIZE", int, low=1),
+            overflow=_number(config.get("DB_MAX_OVERFLOW", cls.overflow), "DB_MAX_OVERFLOW", int),
+            timeout=_number(config.get("DB_POOL_TIMEOUT", cls.timeout), "DB_POOL_TIMEOUT", float),
+            connect_timeout=_number(
+                config.get("DB_CONNECT_TIMEOUT", cls.connect_timeout),
+                "DB_CONNECT_TIMEOUT",
+                int,
+                low=2,  # libpq's least
+            ),
+            read_statement_timeout_ms=_number(
+                config.get("DB_READ_STATEMENT_TIMEOUT_MS", cls.read_statement_timeout_ms),
+                "DB_READ_STATEMENT_TIMEOUT_MS",
+                int,
+            ),
+        )
+
+    @property
+    def per_engine(self) -> int:
+        """The most connections one engine opens."""
+        return self.size + self.overflow
+
+    def engine_options(self) -> dict[str, Any]:
+        return {
+            "pool_size": self.size,
+            "max_overflow": self.overflow,
+            "pool_timeout": self.timeout,
+            "connect_args": {"connect_timeout": self.connect_timeout},
+        }
+
+
+N = TypeVar("N", int, float)
+
+
+def _number(value: Any, name: str, kind: type[N], *, low: float = 0) -> N:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"MAPSERVICE_{name} must be a number, not {value!r}") from exc
+    if number < low:
+        raise ValueError(f"MAPSERVICE_{name} must be at least {low}, not {number}")
+    return number
+
+
+ENGINES_PER_PROCESS = 2  # the normal engine and the read-only one (make_read_engine)
+
+
+def make_engine(url: str, pool: PoolSettings | None = None) -> Engine:
     # hide_parameters: a failing statement's message (logged with its traceback) must not
     # carry the bound values: a family's place, an address, an e-mail.
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, future=True)
+    options = (pool or PoolSettings()).engine_options()
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
 
 
-def make_read_engine(url: str) -> Engine:
+def make_read_engine(url: str, pool: PoolSettings | None = None) -> Engine:
     """An engine for hot read-only requests: autocommit (no BEGIN/ROLLBACK round trips), no
     ping before each use (:func:`read_only` retries once on a connection found dead), and
     generic plans for prepared statements: the reach query's plan does not depend on the
     point, and planning it anew each time would cost more than running it."""
+    pool = pool or PoolSettings()
+    options = pool.engine_options()
+    server_options = "-c plan_cache_mode=force_generic_plan"
+    if pool.read_statement_timeout_ms:
+        server_options += f" -c statement_timeout={pool.read_statement_timeout_ms}"
+    options["connect_args"]["options"] = server_options
     return create_engine(
         url,
         pool_pre_ping=False,
         hide_parameters=True,
         isolation_level="AUTOCOMMIT",
-        connect_args={"options": "-c plan_cache_mode=force_generic_plan"},
+        **options,
     )
+
+
+def connection_limit(engine: Engine) -> int:
+    """Connections an ordinary role may open: ``max_connections`` less the reserved ones."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT name, setting::int FROM pg_settings WHERE name IN "
+                "('max_connections', 'superuser_reserved_connections', "
+                "'reserved_connections')"
+            )
+        )
+        found: dict[str, int] = {str(name): int(value) for name, value in rows}
+    reserved = found.get("superuser_reserved_connections", 0) + found.get("reserved_connections", 0)
+    return found["max_connections"] - reserved
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -78,11 +171,12 @@ def get_engine(app: Flask | None = None) -> Engine:
     engine: Engine | None = app.extensions.get("mapservice.engine")
     if engine is None:
         url = resolve_database_url(app.config["DATABASE_URL"], app.config["DATABASE_NAME"])
-        engine = make_engine(url)
+        pool = PoolSettings.from_config(app.config)
+        engine = make_engine(url, pool)
         app.extensions["mapservice.engine"] = engine
         app.extensions["mapservice.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
         app.extensions["mapservice.read_sessionmaker"] = sessionmaker(
-            make_read_engine(url), expire_on_commit=False
+            make_read_engine(url, pool), expire_on_commit=False
         )
     return engine
 

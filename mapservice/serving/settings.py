@@ -101,3 +101,9 @@ def server_settings(
         graceful_timeout=_positive_int(config, "GRACEFUL_TIMEOUT", 20),
         keepalive=_positive_int(config, "KEEPALIVE", 5),
     )
+
+
+def connections_needed(settings: ServerSettings, per_engine: int, engines: int) -> int:
+    """The most database connections the workers open together: each process has
+    ``engines`` pools of at most ``per_engine`` connections (pool size + overflow)."""
+    return settings.workers * engines * per_engine

@@ -1,7 +1,12 @@
 """Errors answered the way each audience reads them.
 
-* API paths (``/api/…``, ``/planners/api/…``) and clients asking for JSON get JSON:
-  bad parameters (400) name the parameter; 404/405/429 stay JSON (:func:`register_json_errors`).
+* API paths (``/api/…``, ``/planners/api/…``, ``/hsds/…``) and clients asking for JSON get
+  JSON: bad parameters (400) name the parameter; every HTTP error (404, 405, 413, 429 …) is
+  ``{"error", "message", "status"}``. Under ``/ogcapi/`` it is OGC API's exception document
+  ``{"code", "description"}`` (HTML when the client asks for HTML).
+* Every other HTTP error (an unknown address, a wrong method, a body too large …) answers a
+  short page of our own in the visitor's language, never Werkzeug's English default; the
+  headers that go with it (``Allow``, ``Retry-After``, ``Content-Range`` …) are kept.
 * A database that is gone, restarting or overloaded answers **503** with ``Retry-After``
   (JSON, or a short page in the visitor's language), never a 500: the request may simply be
   repeated a moment later. Pooled connections that died are replaced by the engines
@@ -13,6 +18,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
@@ -24,8 +30,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from mapservice.validation import ParameterError
 
-API_PREFIX = "/api/"
-JSON_PATH_PREFIXES = ("/api/", "/planners/api/")
+JSON_PATH_PREFIXES = ("/api/", "/planners/api/", "/hsds/")
+OGC_API_PREFIX = "/ogcapi/"
 JSON_TYPES = ("application/json", "application/geo+json")
 DEFAULT_RETRY_AFTER = 2  # seconds: a restart of the embedded cluster takes about 0.5 s
 
@@ -46,9 +52,21 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
 def wants_json() -> bool:
     """JSON for API paths and for scripts that ask for it (``/results`` from family.js)."""
     path = request.path
-    if path.startswith(JSON_PATH_PREFIXES) or path + "/" == API_PREFIX:
+    if path.startswith(JSON_PATH_PREFIXES) or path + "/" in JSON_PATH_PREFIXES:
         return True
     return request.accept_mimetypes.best in JSON_TYPES
+
+
+def _is_ogc_api() -> bool:
+    return (request.path + "/").startswith(OGC_API_PREFIX)
+
+
+def _ogc_wants_html() -> bool:
+    """OGC API answers HTML for ``f=html`` or a browser's Accept header, as its views do."""
+    requested = request.args.get("f")
+    if requested:
+        return requested == "html"
+    return request.accept_mimetypes.best == "text/html"
 
 
 def parameter_error_response(error: ParameterError) -> tuple[Response, int]:
@@ -56,33 +74,49 @@ def parameter_error_response(error: ParameterError) -> tuple[Response, int]:
     return jsonify(error.as_dict()), 400
 
 
+# Werkzeug's headers of an HTTP error that describe its own (English) body; the others
+# (Allow, Retry-After, WWW-Authenticate, Content-Range …) go with our answer.
+BODY_HEADERS = frozenset({"content-type", "content-length"})
+
+
 def http_error_response(error: HTTPException) -> Response | HTTPException:
-    """JSON for HTTP errors on API paths (404 for unknown routes too); HTML elsewhere."""
-    if not (request.path + "/").startswith(API_PREFIX):
+    """Any HTTP error (404 for an unknown address too): JSON on API paths, OGC API's
+    exception document under ``/ogcapi/``, else our page in the visitor's language."""
+    if error.response is not None:  # abort(response): the view chose its answer itself
         return error
-    body = {
-        "error": (error.name or "error").lower(),
-        "message": error.description or "",
-        "status": error.code,
-    }
-    response = jsonify(body)
-    response.status_code = error.code or 500
-    original = error.get_response()
-    for header in ("Allow", "Retry-After"):
-        if value := original.headers.get(header):
-            response.headers[header] = value
+    code = error.code or 500
+    if _is_ogc_api() and not _ogc_wants_html():
+        name = (error.name or "Error").title().replace(" ", "")
+        response = Response(
+            json.dumps({"code": name, "description": error.description or ""}),
+            status=code,
+            mimetype="application/json",
+        )
+    elif wants_json():
+        response = jsonify(
+            {
+                "error": (error.name or "error").lower(),
+                "message": error.description or "",
+                "status": code,
+            }
+        )
+        response.status_code = code
+    else:
+        response = _page("error.html", code)
+    try:
+        original = error.get_response()
+    except Exception:  # an error without a response of its own: nothing to keep
+        original = None
+    if original is not None:
+        for header, value in original.headers.items():
+            if header.lower() not in BODY_HEADERS:
+                response.headers[header] = value
     return response
 
 
 def register_json_errors(bp: Blueprint) -> None:
-    """Answer this blueprint's errors in JSON.
-
-    HTTP errors are registered app-wide (a 404 for an unknown URL happens before any
-    blueprint is chosen) but only turn into JSON for paths under ``/api/``; registering
-    from several API blueprints is harmless, they install the same behaviour.
-    """
+    """Answer this blueprint's bad parameters in JSON (HTTP errors: :func:`init_app`)."""
     bp.register_error_handler(ParameterError, parameter_error_response)
-    bp.app_errorhandler(HTTPException)(http_error_response)
 
 
 def _page(template: str, status: int, **context: Any) -> Response:
@@ -163,4 +197,6 @@ def init_app(app: Flask) -> None:
     for error in UNAVAILABLE_ERRORS:
         app.register_error_handler(error, database_unavailable)
     app.register_error_handler(Exception, unexpected_error)
+    # App-wide: a 404 for an unknown address happens before any blueprint is chosen.
+    app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(InternalServerError, internal_server_error)
