@@ -188,7 +188,7 @@ class LocalCluster:
             "synchronous_commit = off\n"
             "full_page_writes = off\n"
             "shared_buffers = 256MB\n"
-            "max_connections = 50\n"
+            "max_connections = 100\n"  # workers x (pool + overflow) x 2 engines on 4+ cores
         )
         conf = self.data_dir / "postgresql.conf"
         # initdb created the file as the service account; append through it.

@@ -338,3 +338,22 @@ def test_provider_cannot_edit_shared_site_directly(
         data=form_data(page, name="Gekapert", lat="51.5", lon="7.4", wheelchair="yes"),
     )
     assert answer.status_code == 403
+
+
+def test_long_description_and_translation_are_saved(
+    client: FlaskClient, users: dict[str, User], db_session: Session
+) -> None:
+    # A real description runs past the 1,000 characters other form fields may have.
+    sign_in(client, "editor@example.org")
+    page = client.get("/editing/offers/new").get_data(as_text=True)
+    long_de = "Wir treffen uns bei Kaffee und Tee. " * 80  # 2,880 characters
+    long_tr = "Çay ve kahve eşliğinde buluşuyoruz. " * 80
+    form = offer_form(any_site(db_session).id, description=long_de, description_tr=long_tr)
+    answer = client.post("/editing/offers/new", data=form_data(page, **form))
+    assert answer.status_code == 302
+    offer = db_session.scalar(select(Offer).where(Offer.title.like("Elterncafé im Haus%")))
+    assert offer is not None and offer.description == long_de.strip()
+    assert offer.translations["tr"]["description"] == long_tr.strip()
+    too_long = offer_form(any_site(db_session).id, description="x" * 6000)
+    refused = client.post("/editing/offers/new", data=form_data(page, **too_long))
+    assert refused.status_code == 400 and "description" in refused.get_data(as_text=True)

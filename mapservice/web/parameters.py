@@ -67,6 +67,9 @@ FORM_DEFAULT_LIMIT = 1000  # any other form field (addresses, names, notes)
 NAME_LIMIT = 64  # a parameter's name
 # Outreach form rows are named visit-<n>-<field>: the field's limit applies.
 _ROW_FIELD = re.compile(r"^visit-\d{1,3}-(?P<field>[a-z_]+)$")
+# The offer form's free text and its translations (description_tr …) may be as long as the
+# write API allows; the form then answers with its own message next to the field.
+_TRANSLATED_FIELD = re.compile(r"^(?P<field>title|description)(?:_[a-z]{2})?$")
 
 # JSON bodies: their shape, and text per member name (the writable offer's free-text fields,
 # as mapservice/interop/openapi/writing.py documents them; a scenario's name and label).
@@ -130,7 +133,14 @@ def limit_for(name: str, *, form: bool = False) -> int:
     row_field = _ROW_FIELD.match(name)
     if row_field and row_field["field"] in PARAMETER_LIMITS:
         return PARAMETER_LIMITS[row_field["field"]]
-    return FORM_DEFAULT_LIMIT if form else DEFAULT_LIMIT
+    if form:
+        translated = _TRANSLATED_FIELD.match(name)
+        if translated:
+            return JSON_FIELD_LIMITS[translated["field"]]
+        if name == "contact":
+            return JSON_FIELD_LIMITS["contact"]
+        return FORM_DEFAULT_LIMIT
+    return DEFAULT_LIMIT
 
 
 def _too_long() -> tuple[ParameterError, int] | None:
