@@ -69,7 +69,7 @@ NAME_LIMIT = 64  # a parameter's name
 _ROW_FIELD = re.compile(r"^visit-\d{1,3}-(?P<field>[a-z_]+)$")
 # The offer form's free text and its translations (description_tr …) may be as long as the
 # write API allows; the form then answers with its own message next to the field.
-_TRANSLATED_FIELD = re.compile(r"^(?P<field>title|description)(?:_[a-z]{2})?$")
+_TRANSLATED_FIELD = re.compile(r"^(?P<field>description)(?:_[a-z]{2})?$")
 
 # JSON bodies: their shape, and text per member name (the writable offer's free-text fields,
 # as mapservice/interop/openapi/writing.py documents them; a scenario's name and label).
