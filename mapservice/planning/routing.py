@@ -67,9 +67,13 @@ class NetworkIndex:
         band = self.by_x[start:end]
         y = self.node_xy[band, 1]
         inside = np.sort(band[(y >= lo[1]) & (y <= hi[1])])
+        return inside, self.induced(inside)
+
+    def induced(self, inside: np.ndarray) -> csr_array:
+        """The graph between the nodes ``inside`` (sorted), renumbered by their position."""
         matrix = self.matrix
         if len(inside) == matrix.shape[0]:
-            return inside, matrix
+            return matrix
         local = np.full(matrix.shape[0], -1, dtype=np.int64)
         local[inside] = np.arange(len(inside))
         starts, ends = matrix.indptr[inside], matrix.indptr[inside + 1]
@@ -82,10 +86,9 @@ class NetworkIndex:
         row_of = np.repeat(np.arange(len(inside)), counts)[keep]
         indptr = np.zeros(len(inside) + 1, dtype=np.int64)
         np.cumsum(np.bincount(row_of, minlength=len(inside)), out=indptr[1:])
-        sub = csr_array(
+        return csr_array(
             (matrix.data[arcs][keep], cols[keep], indptr), shape=(len(inside), len(inside))
         )
-        return inside, sub
 
 
 def node_coordinates(graph: WalkGraph) -> np.ndarray:
@@ -158,6 +161,22 @@ class Pairs:
 
 
 @dataclass(frozen=True)
+class Reach:
+    """What the pairs' searches learnt about groups of locations: per network, (groups,
+    nodes) metres from the group's nearest location (its leg included), exact up to
+    ``limit_m`` — where the search for the nearest beyond may start."""
+
+    limit_m: float
+    n_groups: int
+    metres: dict[int, np.ndarray]
+
+
+# A group whose sites reach at least this share of the graph within the pairs' horizon
+# continues from the border of what they reach; a smaller one searches from its sites.
+FRONTIER_SHARE = 0.3
+
+
+@dataclass(frozen=True)
 class Router:
     """Bulk walking times for one profile."""
 
@@ -195,17 +214,38 @@ class Router:
     ) -> Pairs:
         """All (location, cell) pairs within ``horizon_s`` (routed; default: the router's
         horizon) — estimated pairs always up to the router's horizon."""
+        return self.search(loc_x, loc_y, cell_x, cell_y, cell_snap, horizon_s)[0]
+
+    def search(
+        self,
+        loc_x: np.ndarray,
+        loc_y: np.ndarray,
+        cell_x: np.ndarray,
+        cell_y: np.ndarray,
+        cell_snap: Snap,
+        horizon_s: float | None = None,
+        groups: list[np.ndarray] | None = None,
+    ) -> tuple[Pairs, Reach]:
+        """:meth:`pairs`, and for each group of locations the metres from its nearest
+        location to every node within the pairs' horizon (see :class:`Reach`)."""
         horizon = self.horizon_s if horizon_s is None else min(horizon_s, self.horizon_s)
+        groups = groups or []
         loc_snap = self.snap(loc_x, loc_y)
         parts: list[Pairs] = []
+        reach = Reach(horizon * self.speed_mps, len(groups), {})
         for k, net in enumerate(self.networks):
             cells = np.flatnonzero(cell_snap.network == k)
             locs = np.flatnonzero(loc_snap.network == k)
             if not len(cells) or not len(locs):
                 continue
-            parts.extend(self._routed(net, locs, loc_snap, cells, cell_snap, horizon))
+            membership = np.array([np.isin(locs, group) for group in groups], dtype=bool)
+            membership = membership.reshape(len(groups), len(locs))
+            found = self._routed(net, locs, loc_snap, cells, cell_snap, horizon, membership)
+            parts.extend(found[0])
+            if groups:
+                reach.metres[k] = found[1]
         parts.append(self._estimated(loc_x, loc_y, loc_snap, cell_x, cell_y, cell_snap))
-        return Pairs.concat(parts)
+        return Pairs.concat(parts), reach
 
     def _routed(
         self,
@@ -215,10 +255,21 @@ class Router:
         cells: np.ndarray,
         cell_snap: Snap,
         horizon_s: float,
-    ) -> list[Pairs]:
-        """Pairs over one network: a bounded search per distinct node, tile by tile."""
+        membership: np.ndarray,
+    ) -> tuple[list[Pairs], np.ndarray]:
+        """Pairs over one network: a bounded search per distinct node, tile by tile; and per
+        group (``membership``: groups × ``locs``) the metres from its nearest location to
+        every node reached."""
         limit_m = horizon_s * self.speed_mps
         nodes, first = np.unique(loc_snap.node[locs], return_inverse=True)
+        n_groups = len(membership)
+        reach = np.full((n_groups, net.matrix.shape[0]), np.inf)
+        # Per node and group: the shortest leg of the group's locations at that node.
+        node_leg = np.full((len(nodes), n_groups), np.inf)
+        for g in range(n_groups):
+            np.minimum.at(
+                node_leg[:, g], first[membership[g]], loc_snap.metres[locs[membership[g]]]
+            )
         node_xy = net.node_xy[nodes]
         tile = np.floor(node_xy / TILE_M).astype(np.int64)
         order = np.lexsort((tile[:, 1], tile[:, 0]))
@@ -229,26 +280,33 @@ class Router:
         node_start = np.searchsorted(first[by_node], np.arange(len(nodes) + 1))
         cell_nodes = cell_snap.node[cells]
         cell_leg_s = cell_snap.metres[cells] / self.speed_mps
-        reach = limit_m * net.stretch
+        margin = limit_m * net.stretch
         parts = []
         for group in np.split(order, breaks):
-            lo = node_xy[group].min(axis=0) - reach
-            hi = node_xy[group].max(axis=0) + reach
+            lo = node_xy[group].min(axis=0) - margin
+            hi = node_xy[group].max(axis=0) + margin
             inside, sub = net.subgraph(lo, hi)
             local_cells = np.flatnonzero((cell_nodes >= inside[0]) & (cell_nodes <= inside[-1]))
             position = np.searchsorted(inside, cell_nodes[local_cells])
             hit = inside[np.minimum(position, len(inside) - 1)] == cell_nodes[local_cells]
             local_cells, position = local_cells[hit], position[hit]
-            if not len(local_cells):
+            if not len(local_cells) and not n_groups:
                 continue
             sources = np.searchsorted(inside, nodes[group])
             for start in range(0, len(group), CHUNK):
                 chunk = group[start : start + CHUNK]
-                metres = np.atleast_2d(
+                reached = np.atleast_2d(
                     dijkstra(
                         sub, directed=True, indices=sources[start : start + CHUNK], limit=limit_m
                     )
-                )[:, position]
+                )
+                for g in range(n_groups):
+                    leg = node_leg[chunk, g]
+                    rows_g = np.flatnonzero(np.isfinite(leg))
+                    if len(rows_g):
+                        best = (reached[rows_g] + leg[rows_g, None]).min(axis=0)
+                        reach[g, inside] = np.minimum(reach[g, inside], best)
+                metres = reached[:, position]
                 node_seconds = metres / self.speed_mps + cell_leg_s[local_cells][None, :]
                 # Each node's row, once per location at that node with its own leg.
                 counts = node_start[chunk + 1] - node_start[chunk]
@@ -257,14 +315,22 @@ class Router:
                 loc_at = locs[by_node[np.arange(int(counts.sum())) + offsets]]
                 seconds = node_seconds[rows] + (loc_snap.metres[loc_at] / self.speed_mps)[:, None]
                 parts.append(self._within(loc_at, cells[local_cells], seconds, horizon_s))
-        return parts
+        return parts, reach
 
     def nearest(
-        self, loc_x: np.ndarray, loc_y: np.ndarray, groups: list[np.ndarray], cell_snap: Snap
+        self,
+        loc_x: np.ndarray,
+        loc_y: np.ndarray,
+        groups: list[np.ndarray],
+        cell_snap: Snap,
+        reach: Reach | None = None,
+        rows: list[int] | None = None,
     ) -> np.ndarray:
         """(groups, cells) routed seconds from the nearest location of each group (inf where
         none is within the horizon or the cell is off the networks): one multi-source
-        Dijkstra per group and network."""
+        Dijkstra per group and network. Where ``reach`` (row ``rows[i]`` for group ``i``)
+        shows that a group reaches much of the graph already, the search continues from the
+        border of what it reaches instead, through the rest of the graph only."""
         result = np.full((len(groups), len(cell_snap.node)), np.inf)
         if not len(groups):
             return result
@@ -276,8 +342,19 @@ class Router:
                 continue
             matrix = net.matrix
             n = matrix.shape[0]
+            cell_nodes = cell_snap.node[cells]
+            cell_leg_s = cell_snap.metres[cells] / self.speed_mps
             targets, legs, used = [], [], []
             for g, group in enumerate(groups):
+                if reach is not None and rows is not None and k in reach.metres:
+                    known = reach.metres[k][rows[g]]
+                    covered = known <= reach.limit_m
+                    if covered.sum() >= FRONTIER_SHARE * n:
+                        metres = _from_frontier(net, known, covered, limit_m)
+                        seconds = metres[cell_nodes] / self.speed_mps + cell_leg_s
+                        seconds[seconds > self.horizon_s] = np.inf
+                        result[g, cells] = seconds
+                        continue
                 group = np.asarray(group, dtype=np.int64)
                 group = group[loc_snap.network[group] == k]
                 if not len(group):
@@ -305,8 +382,6 @@ class Router:
                 ),
                 shape=(total, total),
             )
-            cell_nodes = cell_snap.node[cells]
-            cell_leg_s = cell_snap.metres[cells] / self.speed_mps
             for start in range(0, len(used), CHUNK):
                 rows = used[start : start + CHUNK]
                 metres = np.atleast_2d(
@@ -368,6 +443,38 @@ class Router:
                 )
             )
         return Pairs.concat(parts)
+
+
+def _from_frontier(
+    net: NetworkIndex, known: np.ndarray, covered: np.ndarray, limit_m: float
+) -> np.ndarray:
+    """Metres from a group's nearest location to every node, given ``known`` exactly on the
+    ``covered`` nodes: a Dijkstra from the covered nodes next to uncovered ones (each
+    starting at its known distance) through the uncovered rest.
+
+    The shortest walk to an uncovered node leaves the covered part for the last time at
+    such a border node, so searching the uncovered nodes and the border suffices.
+    """
+    variant = net.graph.variant(net.steps)
+    border = np.zeros(len(covered), dtype=bool)
+    border[variant.rows[covered[variant.rows] & ~covered[variant.cols]]] = True
+    inside = np.flatnonzero(~covered | border)
+    sub = net.induced(inside)
+    starts = np.flatnonzero(border[inside])
+    size = len(inside)
+    augmented = csr_array(
+        (
+            np.concatenate([sub.data, np.maximum(known[inside[starts]], MIN_LEG_M)]),
+            np.concatenate([sub.indices, starts]).astype(np.int64),
+            np.concatenate([sub.indptr, [sub.indptr[-1] + len(starts)]]).astype(np.int64),
+        ),
+        shape=(size + 1, size + 1),
+    )
+    found = np.atleast_2d(dijkstra(augmented, directed=True, indices=[size], limit=limit_m))[0]
+    metres = np.where(covered, known, np.inf)
+    rest = ~covered[inside]
+    metres[inside[rest]] = found[:size][rest]
+    return metres
 
 
 def estimate_seconds(metres: np.ndarray, speed_mps: float, detour: float) -> np.ndarray:

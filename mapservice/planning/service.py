@@ -8,6 +8,7 @@ what-if only searches from the scenario's new points.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -45,7 +46,7 @@ from mapservice.planning.grid import (
     grid_for_polygon,
     grid_for_polygons,
 )
-from mapservice.planning.routing import NetworkIndex, Pairs, Router, Snap, index_network
+from mapservice.planning.routing import NetworkIndex, Pairs, Reach, Router, Snap, index_network
 from mapservice.planning.twostep import SupplyDemand, supply_demand
 from mapservice.validation import ParameterError
 from mapservice.walking.graph import get_graph
@@ -165,28 +166,37 @@ class PlanningBase:
             self._nearest[key] = self._search_nearest([sites])[0]
         return self._nearest[key]
 
-    def search_beyond_pairs(self, combos: list[tuple[str, str]]) -> None:
-        """Search once for every group of sites that the combinations fit, together; skip
-        the groups whose every cell on a network already has a routed pair (so its nearest)."""
-        groups: dict[bytes, np.ndarray] = {}
+    def search_beyond_pairs(self, groups: list[np.ndarray], reach: Reach | None = None) -> None:
+        """Search once for the nearest site of every group, together; skip the groups whose
+        every cell on a network already has a routed pair (so its nearest). ``reach`` (from
+        :meth:`Router.search` with these groups) lets wide groups start from its border."""
         routed = ~self.pairs.estimated & (self.pairs.loc < len(self.loc_x))
         on_network = self.cell_snap.network >= 0
-        for phase, category in combos:
-            fitting = self.supply.fits(phase, category)
-            sites = np.unique(self.supply.loc[fitting])
-            sites = sites[sites < len(self.loc_x)]
+        needed: list[int] = []
+        for row, sites in enumerate(groups):
             key = sites.tobytes()
-            if key in groups or key in self._nearest:
+            if key in self._nearest:
                 continue
             reached = np.zeros(len(self.grid), dtype=bool)
             reached[self.pairs.cell[routed & np.isin(self.pairs.loc, sites)]] = True
             if not len(sites) or not (on_network & ~reached).any():
                 self._nearest[key] = None
             else:
-                groups[key] = sites
-        found = self._search_nearest(list(groups.values()))
-        for key, seconds in zip(groups, found, strict=True):
-            self._nearest[key] = seconds
+                needed.append(row)
+        if not needed or not self.router.networks:
+            for row in needed:
+                self._nearest[groups[row].tobytes()] = None
+            return
+        found = self.router.nearest(
+            self.loc_x,
+            self.loc_y,
+            [groups[row] for row in needed],
+            self.cell_snap,
+            reach,
+            needed if reach is not None else None,
+        )
+        for row, seconds in zip(needed, found, strict=True):
+            self._nearest[groups[row].tobytes()] = seconds
 
     def _search_nearest(self, groups: list[np.ndarray]) -> list[np.ndarray | None]:
         if not self.router.networks or not groups:
@@ -264,10 +274,41 @@ def data_fingerprint(session: Session) -> str:
     return str(session.execute(_FINGERPRINT_SQL).scalar_one())
 
 
-def _subdistricts(
-    session: Session,
-) -> tuple[list[SubdistrictFacts], list[BaseGeometry], float, bool]:
-    """All sub-districts (by code) with their polygons in EPSG:25832; the residential share."""
+_SubdistrictRows = tuple[list[SubdistrictFacts], list[BaseGeometry], float, bool]
+_subdistrict_cache: dict[tuple[str, str], _SubdistrictRows] = {}
+
+
+def _subdistricts(session: Session) -> _SubdistrictRows:
+    """All sub-districts (by code) with their polygons in EPSG:25832; the residential share.
+
+    Kept per database and version of the rows (their ids and transaction ids, which any
+    insert, update or delete changes): reading and transforming the city's 170 detailed
+    polygons costs more than the rest of the loading.
+    """
+    version = str(
+        session.execute(
+            text(
+                "SELECT concat(count(*), ';', string_agg(id || ':' || xmin::text, ',' ORDER BY id))"
+                " FROM area WHERE kind = 'subdistrict'"
+            )
+        ).scalar_one()
+    )
+    key = (_database_url(session), version)
+    found = _subdistrict_cache.get(key)
+    if found is None:
+        found = _read_subdistricts(session)
+        if len(_subdistrict_cache) >= 8:
+            _subdistrict_cache.clear()
+        _subdistrict_cache[key] = found
+    return found
+
+
+def _database_url(session: Session) -> str:
+    bind: object = session.get_bind()
+    return str(getattr(getattr(bind, "engine", bind), "url", ""))
+
+
+def _read_subdistricts(session: Session) -> _SubdistrictRows:
     rows = session.execute(
         text(
             "SELECT code, name, share_children_0_6_pct, share_children_6_18_pct, attributes, "
@@ -289,6 +330,7 @@ def _subdistricts(
     ]
     k, calibrated = residential_share(facts)
     polygons = list(shapely.from_wkb([bytes(row[6]) for row in rows])) if rows else []
+    shapely.prepare(polygons)  # once, before the threads of the server share them
     return facts, polygons, k, calibrated
 
 
@@ -509,14 +551,14 @@ def build_base(
     clock.lap("networks_s")
     loc_x, loc_y, supply, titles, service_areas = _offers(session, parts, radius)
     clock.lap("offers_s")
-    cell_snap = router.snap(grid.x, grid.y)
+    cell_snap = _cell_snap(router, grid)
     clock.lap("snap_s")
-    pairs = Pairs.concat(
-        [
-            router.pairs(loc_x, loc_y, grid.x, grid.y, cell_snap, PAIR_HORIZON_MIN * 60.0),
-            _service_area_pairs(grid, len(loc_x), service_areas),
-        ]
+    combos = phase_category_pairs(supply)
+    groups = _site_groups(supply, len(loc_x), combos)
+    searched, reach = router.search(
+        loc_x, loc_y, grid.x, grid.y, cell_snap, PAIR_HORIZON_MIN * 60.0, groups
     )
+    pairs = Pairs.concat([searched, _service_area_pairs(grid, len(loc_x), service_areas)])
     clock.lap("pairs_s")
     base = PlanningBase(
         area_key=key,
@@ -537,11 +579,43 @@ def build_base(
         offer_titles=titles,
         timings=timings,
     )
-    base.search_beyond_pairs(phase_category_pairs(supply))
+    base.search_beyond_pairs(groups, reach)
     clock.lap("nearest_s")
     timings["walking_s"] = sum(timings[k] for k in ("snap_s", "pairs_s", "nearest_s"))
     timings["total_s"] = clock.total()
     return base
+
+
+_snap_cache: OrderedDict[tuple[object, ...], Snap] = OrderedDict()
+
+
+def _cell_snap(router: Router, grid: Grid) -> Snap:
+    """Where the cells meet the networks, kept per network version and grid."""
+    key = (
+        tuple((net.graph.network_id, net.graph.version, net.steps) for net in router.networks),
+        router.max_snap_m,
+        grid.size,
+        hashlib.sha1(grid.e.tobytes() + grid.n.tobytes(), usedforsecurity=False).digest(),
+    )
+    with _cache_lock:
+        found = _snap_cache.get(key)
+    if found is None:
+        found = router.snap(grid.x, grid.y)
+        with _cache_lock:
+            _snap_cache[key] = found
+            while len(_snap_cache) > CACHE_SIZE:
+                _snap_cache.popitem(last=False)
+    return found
+
+
+def _site_groups(supply: Supply, n_sites: int, combos: list[tuple[str, str]]) -> list[np.ndarray]:
+    """The distinct groups of sites that the combinations fit (service areas left out)."""
+    groups: dict[bytes, np.ndarray] = {}
+    for phase, category in combos:
+        sites = np.unique(supply.loc[supply.fits(phase, category)])
+        sites = sites[sites < n_sites]
+        groups.setdefault(sites.tobytes(), sites)
+    return list(groups.values())
 
 
 class _Clock:
@@ -569,9 +643,7 @@ def planning_base(
     session: Session, area_key: str, settings: WalkSettings, profile_key: str
 ) -> PlanningBase:
     """:func:`build_base`, cached per database, area, profile, settings and data version."""
-    bind: object = session.get_bind()
-    url = str(getattr(getattr(bind, "engine", bind), "url", ""))
-    key = (url, area_key, profile_key, repr(settings), data_fingerprint(session))
+    key = (_database_url(session), area_key, profile_key, repr(settings), data_fingerprint(session))
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
