@@ -313,14 +313,17 @@ def pandana_network(result: PlanningResult, net_k: int):  # type: ignore[no-unty
 
 def pandana_coverage(  # type: ignore[no-untyped-def]
     network,
-    groups: list[tuple[str, np.ndarray, np.ndarray]],
+    groups: list[tuple[str, np.ndarray, np.ndarray, int]],
     cell_stub: np.ndarray,
     site_of: np.ndarray,
     speed: float,
     horizon_s: float,
 ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """Minutes to the nearest site of each group (``nearest_pois``) and the offers within 5,
-    10, 15 minutes (``aggregate``, count) at every cell's stub node."""
+    10, 15 minutes (``aggregate`` of the offers per site: a count of offers, as ours) at
+    every cell's stub node."""
+    import pandas as pd
+
     times = {"set_pois_nearest_s": 0.0, "aggregate_s": 0.0}
     minutes = np.full((len(groups), len(cell_stub)), np.nan)
     counts = np.zeros((len(groups), len(THRESHOLDS_MIN), len(cell_stub)))
@@ -330,16 +333,21 @@ def pandana_coverage(  # type: ignore[no-untyped-def]
         stubs = site_of[sites]
         name = f"g{g}"
         started = time.perf_counter()
-        network.set_pois(name, horizon_s * speed, 1, stub_x[stubs], stub_y[stubs])
-        nearest = network.nearest_pois(horizon_s * speed, name, num_pois=1)
+        network.set_pois(
+            name, horizon_s * speed, 1, pd.Series(stub_x[stubs]), pd.Series(stub_y[stubs])
+        )
+        # Nothing within the horizon reads as twice the horizon (by default: the horizon).
+        nearest = network.nearest_pois(
+            horizon_s * speed, name, num_pois=1, max_distance=2 * horizon_s * speed
+        )
         times["set_pois_nearest_s"] += time.perf_counter() - started
         metres = nearest[1].to_numpy()[cell_stub]
         seconds = metres / speed
         minutes[g] = np.where(seconds <= horizon_s, seconds / 60.0, np.nan)
         started = time.perf_counter()
-        network.set(stubs, variable=weight.astype(float), name=name)
+        network.set(pd.Series(stubs), variable=pd.Series(weight.astype(float)), name=name)
         for t, limit in enumerate(THRESHOLDS_MIN):
-            found = network.aggregate(limit * 60.0 * speed, type="count", decay="flat", name=name)
+            found = network.aggregate(limit * 60.0 * speed, type="sum", decay="flat", name=name)
             counts[g, t] = found.to_numpy()[cell_stub]
         times["aggregate_s"] += time.perf_counter() - started
     return times, minutes, counts
@@ -388,7 +396,7 @@ def bench_dortmund(
         f"cells {len(base.grid):,} (off every network {int(base.estimated_cells.sum())}), "
         f"sites {len(base.loc_x):,}, offers {len(base.supply):,}, combinations "
         f"{len(result.coverage.combos)} ({len(groups)} distinct groups of sites on the "
-        f"Dortmund network: {', '.join(label for label, _s, _w in groups)}), "
+        f"Dortmund network: {', '.join(label for label, _s, _w, _r in groups)}), "
         f"graph {len(base.router.networks[net_k].graph.node_ids):,} nodes"
     )
     print(
