@@ -436,11 +436,26 @@ def bench_dortmund(
     guessed = np.zeros(len(base.grid), dtype=bool)
     guessed[pairs.cell[pairs.estimated & (pairs.seconds <= max(THRESHOLDS_MIN) * 60.0)]] = True
     clean = ~guessed[cells]
+    differ = (o_counts != p_counts) & clean[None, None, :]
+    # pandana keeps distances in single precision (the minutes above differ by up to about
+    # 0.001): an offer within a fraction of a second of a threshold may fall either side.
+    position = np.full(len(base.grid), -1, dtype=np.int64)
+    position[cells] = np.arange(len(cells))
+    at_threshold = np.zeros_like(differ)
+    for g, (_label, sites, _weight, _row) in enumerate(groups):
+        mine = np.isin(pairs.loc, sites) & ~pairs.estimated
+        for t, limit in enumerate(THRESHOLDS_MIN):
+            close = mine & (np.abs(pairs.seconds - limit * 60.0) < 0.1)
+            hit = position[pairs.cell[close]]
+            at_threshold[g, t, hit[hit >= 0]] = True
     count_diff = int(np.abs(o_counts - p_counts)[:, :, clean].max(initial=0))
+    unexplained = int((differ & ~at_threshold).sum())
     print(
         f"same answer? nearest offer: largest difference {worst:.4f} min over "
         f"{int(both.sum()):,} (group, cell) values, reached by one side only "
-        f"{int(only.sum())}; counts within 5/10/15 min: largest difference {count_diff} "
+        f"{int(only.sum())}; counts within 5/10/15 min: largest difference {count_diff}, "
+        f"{int(differ.sum())} of {int(differ[0].size * len(groups)):,} values differ, "
+        f"{unexplained} of them without an offer within 0.1 s of the threshold "
         f"({int(clean.sum()):,} cells; {int((~clean).sum())} left out that an estimated "
         f"pair reaches)"
     )
@@ -455,6 +470,7 @@ def bench_dortmund(
         pandana_query_s=query_s,
         worst_min=worst,
         count_diff=count_diff,
+        unexplained=unexplained,
         ratio=ratio,
     )
     return out
@@ -487,8 +503,8 @@ def main() -> None:
         verdicts += [
             ("faster than pandana's queries on the same computation", d["ratio"] < 1.0),
             (
-                "same answers as pandana (≤ 0.01 min, counts equal)",
-                d["worst_min"] <= 0.01 and d["count_diff"] == 0,
+                "same answers as pandana (≤ 0.01 min; counts equal but at a threshold)",
+                d["worst_min"] <= 0.01 and d["unexplained"] == 0,
             ),
         ]
     print("\n== targets ==")
