@@ -8,6 +8,7 @@ phase when its age range overlaps the phase's (``age_min < phase_max`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,14 @@ from mapservice.taxonomy import categories, phases
 
 PLANNING_PHASES = ("0-2", "2-4", "4-6", "6-10")
 THRESHOLDS_MIN = (5, 10, 15)
+# Pairs of location and cell are kept up to this time: the largest threshold and the 2SFCA
+# catchment. The minutes to the nearest offer beyond it come from one multi-source search
+# per group of locations (see :meth:`mapservice.planning.routing.Router.nearest`).
+PAIR_HORIZON_MIN = max(THRESHOLDS_MIN)
+
+# Routed seconds per cell from the nearest of the given locations, or None when nothing
+# beyond the pairs needs adding.
+Nearest = Callable[[np.ndarray], "np.ndarray | None"]
 
 
 @dataclass(frozen=True)
@@ -79,12 +88,6 @@ class Coverage:
         return np.nan_to_num(self.minutes, nan=np.inf) <= minutes
 
 
-def sort_pairs(pairs: Pairs) -> Pairs:
-    """Pairs ordered by cell, then seconds: the first per cell is its nearest."""
-    order = np.lexsort((pairs.seconds, pairs.cell))
-    return Pairs(pairs.loc[order], pairs.cell[order], pairs.seconds[order], pairs.estimated[order])
-
-
 def compute_coverage(
     pairs: Pairs,
     supply: Supply,
@@ -93,29 +96,49 @@ def compute_coverage(
     combos: list[tuple[str, str]] | None = None,
     thresholds: tuple[int, ...] = THRESHOLDS_MIN,
     *,
-    presorted: bool = False,
+    nearest: Nearest | None = None,
 ) -> Coverage:
-    """Nearest fitting offer and counts within the thresholds, per combination and cell."""
+    """Nearest fitting offer and counts within the thresholds, per combination and cell.
+
+    ``pairs`` must hold every pair within the largest threshold; ``nearest`` (given the
+    fitting locations) adds the routed time from the nearest of them where the pairs stop
+    short of the horizon. Combinations with the same offers at the same locations (day care
+    for 0–2 and 2–4 years, usually) are computed once.
+    """
     combos = combos if combos is not None else phase_category_pairs(supply)
-    pairs = pairs if presorted else sort_pairs(pairs)
     minutes = np.full((len(combos), n_cells), np.nan)
     counts = np.zeros((len(combos), len(thresholds), n_cells), dtype=np.int32)
     estimated = np.zeros((len(combos), n_cells), dtype=bool)
     limits = np.array(thresholds, dtype=float) * 60.0
+    done: dict[bytes, int] = {}
     for index, (phase, category) in enumerate(combos):
         fitting = supply.fits(phase, category)
         if not fitting.any():
             continue
         per_location = np.bincount(supply.loc[fitting], minlength=n_locations)
+        key = per_location.tobytes()
+        if key in done:
+            same = done[key]
+            minutes[index], counts[index] = minutes[same], counts[same]
+            estimated[index] = estimated[same]
+            continue
+        done[key] = index
         weight = per_location[pairs.loc]
         use = weight > 0
-        if not use.any():
-            continue
         cell, seconds, weight = pairs.cell[use], pairs.seconds[use], weight[use]
-        first = np.ones(len(cell), dtype=bool)
-        first[1:] = cell[1:] != cell[:-1]
-        minutes[index, cell[first]] = seconds[first] / 60.0
-        estimated[index, cell[first]] = pairs.estimated[use][first]
+        # The nearest per cell, routed and estimated apart (a tie counts as routed).
+        best = np.full(n_cells, np.inf)
+        best_estimate = np.full(n_cells, np.inf)
+        guess = pairs.estimated[use]
+        np.minimum.at(best, cell[~guess], seconds[~guess])
+        np.minimum.at(best_estimate, cell[guess], seconds[guess])
+        if nearest is not None:
+            far = nearest(np.flatnonzero(per_location))
+            if far is not None:
+                np.minimum(best, far, out=best)
+        estimated[index] = best_estimate < best
+        np.minimum(best, best_estimate, out=best)
+        minutes[index] = np.where(np.isfinite(best), best / 60.0, np.nan)
         for t, limit in enumerate(limits):
             inside = seconds <= limit
             counts[index, t] = np.bincount(cell[inside], weights=weight[inside], minlength=n_cells)
@@ -131,23 +154,28 @@ def share_within(
     (combos, thresholds) for the whole area, or (combos, thresholds, groups) when ``groups``
     gives a group index per cell (-1 for none). nan where a group has no children.
     """
-    phase_pos = {phase: i for i, phase in enumerate(PLANNING_PHASES)}
-    shape = (len(coverage.combos), len(coverage.thresholds))
-    result = np.full((*shape, n_groups) if groups is not None else shape, np.nan)
-    for index, (phase, _category) in enumerate(coverage.combos):
-        children = demand[phase_pos[phase]]
-        for t, limit in enumerate(coverage.thresholds):
-            reached = children * (np.nan_to_num(coverage.minutes[index], nan=np.inf) <= limit)
-            if groups is None:
-                total = children.sum()
-                result[index, t] = reached.sum() / total if total > 0 else np.nan
-            else:
-                valid = groups >= 0
-                total = np.bincount(groups[valid], weights=children[valid], minlength=n_groups)
-                got = np.bincount(groups[valid], weights=reached[valid], minlength=n_groups)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    result[index, t] = np.where(total > 0, got / total, np.nan)
-    return result
+    phase_pos = [PLANNING_PHASES.index(phase) for phase, _category in coverage.combos]
+    thresholds = np.array(coverage.thresholds, dtype=float)
+    children = demand[phase_pos]  # (combos, cells)
+    # nan (nothing within the horizon) is never within a threshold.
+    within = coverage.minutes[:, None, :] <= thresholds[None, :, None]
+    reached = children[:, None, :] * within  # (combos, thresholds, cells)
+    if groups is None:
+        total = children.sum(axis=1)[:, None]
+        got = reached.sum(axis=2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, got / total, np.nan)
+    valid = groups >= 0
+    group = groups[valid]
+    total = np.stack(
+        [np.bincount(group, weights=row[valid], minlength=n_groups) for row in children]
+    )
+    rows = reached[:, :, valid].reshape(-1, int(valid.sum()))
+    offset = (np.arange(len(rows)) * n_groups)[:, None] + group[None, :]
+    got = np.bincount(offset.ravel(), weights=rows.ravel(), minlength=len(rows) * n_groups)
+    got = got.reshape(len(coverage.combos), len(coverage.thresholds), n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total[:, None, :] > 0, got / total[:, None, :], np.nan)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ what-if only searches from the scenario's new points.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -23,13 +24,13 @@ from sqlalchemy.orm import Session
 
 from mapservice.models import METRIC_SRID, WGS84, HypotheticalOffer, Scenario
 from mapservice.planning.coverage import (
+    PAIR_HORIZON_MIN,
     PLANNING_PHASES,
     Coverage,
     Supply,
     compute_coverage,
     phase_category_pairs,
     share_within,
-    sort_pairs,
 )
 from mapservice.planning.demand import (
     SubdistrictFacts,
@@ -38,8 +39,14 @@ from mapservice.planning.demand import (
     estimate_demand,
     residential_share,
 )
-from mapservice.planning.grid import Grid, assign_polygons, grid_for_polygon
-from mapservice.planning.routing import NetworkIndex, Pairs, Router, Snap, index_network
+from mapservice.planning.grid import (
+    Grid,
+    assign_polygons,
+    first_containing,
+    grid_for_polygon,
+    grid_for_polygons,
+)
+from mapservice.planning.routing import NetworkIndex, Pairs, Reach, Router, Snap, index_network
 from mapservice.planning.twostep import SupplyDemand, supply_demand
 from mapservice.validation import ParameterError
 from mapservice.walking.graph import get_graph
@@ -47,6 +54,7 @@ from mapservice.walking.profiles import WalkSettings
 
 TO_METRIC = Transformer.from_crs(WGS84, METRIC_SRID, always_xy=True)
 MAX_CELLS = 200_000  # a whole city is ~30,000; beyond this a request is refused, not slowed
+NEAREST_CACHE = 64  # groups of sites whose nearest-offer search is kept per area
 
 
 @dataclass(frozen=True)
@@ -132,15 +140,69 @@ class PlanningBase:
     loc_x: np.ndarray
     loc_y: np.ndarray
     supply: Supply
-    pairs: Pairs  # sorted by cell, seconds
+    pairs: Pairs  # every pair within PAIR_HORIZON_MIN (estimated ones: the whole horizon)
     n_locations: int
     offer_titles: dict[int, str]
     timings: dict[str, float] = field(default_factory=dict)
+    # Routed seconds per cell from the nearest of a group of sites, by the group (see
+    # :meth:`nearest`); None where the pairs already hold every cell's nearest.
+    _nearest: dict[bytes, np.ndarray | None] = field(default_factory=dict, repr=False)
 
     @property
     def estimated_cells(self) -> np.ndarray:
         """Cells no walking network reaches: all their times are estimates."""
         return self.cell_snap.network < 0
+
+    def nearest(self, locations: np.ndarray) -> np.ndarray | None:
+        """Routed seconds per cell from the nearest of ``locations`` (inf: none within the
+        horizon), for the minutes beyond the pairs' horizon; None when there is nothing to
+        add. Only the sites are searched from: service areas and a scenario's new points
+        are in the pairs up to the whole horizon."""
+        sites = np.unique(locations[locations < len(self.loc_x)])
+        key = sites.tobytes()
+        if key not in self._nearest:
+            if len(self._nearest) >= NEAREST_CACHE:  # what-if groups: keep the newest few
+                self._nearest.pop(next(iter(self._nearest)))
+            self._nearest[key] = self._search_nearest([sites])[0]
+        return self._nearest[key]
+
+    def search_beyond_pairs(self, groups: list[np.ndarray], reach: Reach | None = None) -> None:
+        """Search once for the nearest site of every group, together; skip the groups whose
+        every cell on a network already has a routed pair (so its nearest). ``reach`` (from
+        :meth:`Router.search` with these groups) lets wide groups start from its border."""
+        routed = ~self.pairs.estimated & (self.pairs.loc < len(self.loc_x))
+        on_network = self.cell_snap.network >= 0
+        needed: list[int] = []
+        for row, sites in enumerate(groups):
+            key = sites.tobytes()
+            if key in self._nearest:
+                continue
+            reached = np.zeros(len(self.grid), dtype=bool)
+            reached[self.pairs.cell[routed & np.isin(self.pairs.loc, sites)]] = True
+            if not len(sites) or not (on_network & ~reached).any():
+                self._nearest[key] = None
+            else:
+                needed.append(row)
+        if not needed or not self.router.networks:
+            for row in needed:
+                self._nearest[groups[row].tobytes()] = None
+            return
+        found = self.router.nearest(
+            self.loc_x,
+            self.loc_y,
+            [groups[row] for row in needed],
+            self.cell_snap,
+            reach,
+            needed if reach is not None else None,
+        )
+        for row, seconds in zip(needed, found, strict=True):
+            self._nearest[groups[row].tobytes()] = seconds
+
+    def _search_nearest(self, groups: list[np.ndarray]) -> list[np.ndarray | None]:
+        if not self.router.networks or not groups:
+            return [None] * len(groups)
+        found = self.router.nearest(self.loc_x, self.loc_y, groups, self.cell_snap)
+        return list(found)
 
 
 @dataclass
@@ -172,6 +234,8 @@ class PlanningResult:
         )
 
     def supply_demand(self, category: str, catchment_min: int) -> SupplyDemand:
+        if catchment_min > PAIR_HORIZON_MIN:
+            raise ValueError(f"the pairs reach {PAIR_HORIZON_MIN} minutes, not {catchment_min}")
         key = (category, catchment_min)
         if key not in self._fca:
             self._fca[key] = supply_demand(
@@ -210,18 +274,48 @@ def data_fingerprint(session: Session) -> str:
     return str(session.execute(_FINGERPRINT_SQL).scalar_one())
 
 
-def _subdistricts(
-    session: Session, area: BaseGeometry
-) -> tuple[list[SubdistrictFacts], list[BaseGeometry], float, bool]:
+_SubdistrictRows = tuple[list[SubdistrictFacts], list[BaseGeometry], float, bool]
+_subdistrict_cache: dict[tuple[str, str], _SubdistrictRows] = {}
+
+
+def _subdistricts(session: Session) -> _SubdistrictRows:
+    """All sub-districts (by code) with their polygons in EPSG:25832; the residential share.
+
+    Kept per database and version of the rows (their ids and transaction ids, which any
+    insert, update or delete changes): reading and transforming the city's 170 detailed
+    polygons costs more than the rest of the loading.
+    """
+    version = str(
+        session.execute(
+            text(
+                "SELECT concat(count(*), ';', string_agg(id || ':' || xmin::text, ',' ORDER BY id))"
+                " FROM area WHERE kind = 'subdistrict'"
+            )
+        ).scalar_one()
+    )
+    key = (_database_url(session), version)
+    found = _subdistrict_cache.get(key)
+    if found is None:
+        found = _read_subdistricts(session)
+        if len(_subdistrict_cache) >= 8:
+            _subdistrict_cache.clear()
+        _subdistrict_cache[key] = found
+    return found
+
+
+def _database_url(session: Session) -> str:
+    bind: object = session.get_bind()
+    return str(getattr(getattr(bind, "engine", bind), "url", ""))
+
+
+def _read_subdistricts(session: Session) -> _SubdistrictRows:
     rows = session.execute(
         text(
             "SELECT code, name, share_children_0_6_pct, share_children_6_18_pct, attributes, "
             "ST_Area(ST_Transform(geom, 25832)) / 10000.0, "
-            "ST_AsBinary(ST_Transform(geom, 25832)), "
-            "ST_Intersects(ST_Transform(geom, 25832), ST_GeomFromWKB(:area, 25832)) "
+            "ST_AsBinary(ST_Transform(geom, 25832)) "
             "FROM area WHERE kind = 'subdistrict' ORDER BY code"
-        ),
-        {"area": shapely.to_wkb(area)},
+        )
     ).all()
     facts = [
         SubdistrictFacts(
@@ -232,26 +326,68 @@ def _subdistricts(
             density_per_ha=density_from_attributes(attributes or {}),
             area_ha=float(area_ha),
         )
-        for code, name, young, school, attributes, area_ha, _wkb, _hit in rows
+        for code, name, young, school, attributes, area_ha, _wkb in rows
     ]
     k, calibrated = residential_share(facts)
-    keep = [i for i, row in enumerate(rows) if row[7]]
-    polygons = [shapely.from_wkb(bytes(rows[i][6])) for i in keep]
-    return [facts[i] for i in keep], polygons, k, calibrated
+    polygons = list(shapely.from_wkb([bytes(row[6]) for row in rows])) if rows else []
+    shapely.prepare(polygons)  # once, before the threads of the server share them
+    return facts, polygons, k, calibrated
+
+
+def _near(parts: list[BaseGeometry], geoms: np.ndarray, radius: float) -> np.ndarray:
+    """Bool per geometry: within ``radius`` metres of one of the area's parts (0: touching)."""
+    found = np.zeros(len(geoms), dtype=bool)
+    if not len(geoms) or not parts:
+        return found
+    if radius > 0:
+        # Points inside a part are near at once (a cheap test); only the others measure
+        # their distance to the detailed borders.
+        points = np.flatnonzero(shapely.get_type_id(geoms) == 0)
+        inside = first_containing(parts, shapely.get_x(geoms[points]), shapely.get_y(geoms[points]))
+        found[points[inside >= 0]] = True
+        rest = np.flatnonzero(~found)
+        if len(rest):
+            tree = shapely.STRtree(geoms[rest])
+            _part, hits = tree.query(
+                np.asarray(parts, dtype=object), predicate="dwithin", distance=radius
+            )
+            found[rest[hits]] = True
+        return found
+    tree = shapely.STRtree(geoms)
+    _part, hits = tree.query(np.asarray(parts, dtype=object), predicate="intersects")
+    found[hits] = True
+    return found
 
 
 def _networks(
-    session: Session, area: BaseGeometry, radius: float, steps: bool
+    session: Session, parts: list[BaseGeometry], radius: float, steps: bool
 ) -> list[NetworkIndex]:
+    """The networks that come within ``radius`` of the area: by their extent (the convex
+    hull of their junctions) where known, else by their edges."""
     rows = session.execute(
         text(
-            "SELECT n.id, n.imported_at FROM walk_network n WHERE EXISTS ("
-            " SELECT 1 FROM walk_edge e WHERE e.network_id = n.id"
-            " AND ST_DWithin(e.geom, ST_GeomFromWKB(:area, 25832), :radius)) ORDER BY n.id"
-        ),
-        {"area": shapely.to_wkb(area), "radius": radius},
+            "SELECT n.id, n.imported_at, ST_AsBinary(ST_Transform(n.extent, 25832)) "
+            "FROM walk_network n ORDER BY n.id"
+        )
     ).all()
-    return [_network_index(session, network_id, version, steps) for network_id, version in rows]
+    chosen = []
+    for network_id, version, extent in rows:
+        if extent is not None:
+            near = bool(_near(parts, np.array([shapely.from_wkb(bytes(extent))]), radius)[0])
+        else:  # not finished by an import (e.g. written by hand): ask the edges
+            near = any(
+                session.execute(
+                    text(
+                        "SELECT EXISTS (SELECT 1 FROM walk_edge e WHERE e.network_id = :id"
+                        " AND ST_DWithin(e.geom, ST_GeomFromWKB(:area, 25832), :radius))"
+                    ),
+                    {"id": network_id, "area": shapely.to_wkb(part), "radius": radius},
+                ).scalar_one()
+                for part in parts
+            )
+        if near:
+            chosen.append((network_id, version))
+    return [_network_index(session, network_id, version, steps) for network_id, version in chosen]
 
 
 _index_cache: dict[tuple[int, bool], tuple[object, NetworkIndex]] = {}
@@ -268,25 +404,38 @@ def _network_index(session: Session, network_id: int, version: object, steps: bo
 
 
 def _offers(
-    session: Session, area: BaseGeometry, radius: float
+    session: Session, parts: list[BaseGeometry], radius: float
 ) -> tuple[np.ndarray, np.ndarray, Supply, dict[int, str], list[tuple[int, BaseGeometry]]]:
-    """Locations (sites near the area) and the active offers at them; service-area offers."""
-    rows = session.execute(
+    """Locations (sites within ``radius`` of the area) and the active offers at them;
+    service-area offers whose area meets it. All active offers are read (a city's few
+    thousand rows) and chosen here, against the area's parts, without a union in SQL."""
+    everything = session.execute(
         text(
             "SELECT o.id, o.title, o.category, o.age_min_months, o.age_max_months, o.capacity,"
             " s.id, ST_X(ST_Transform(s.geom, 25832)), ST_Y(ST_Transform(s.geom, 25832)),"
             " CASE WHEN o.site_id IS NULL THEN ST_AsBinary(ST_Transform(o.service_area, 25832))"
             " END"
             " FROM offer o LEFT JOIN site s ON s.id = o.site_id"
-            " WHERE o.status = 'active' AND ("
-            "  (s.id IS NOT NULL AND ST_DWithin(ST_Transform(s.geom, 25832),"
-            "                                  ST_GeomFromWKB(:area, 25832), :radius))"
-            "  OR (o.site_id IS NULL AND ST_Intersects(ST_Transform(o.service_area, 25832),"
-            "                                           ST_GeomFromWKB(:area, 25832))))"
+            " WHERE o.status = 'active' AND (s.id IS NOT NULL"
+            "  OR (o.site_id IS NULL AND o.service_area IS NOT NULL))"
             " ORDER BY o.id"
-        ),
-        {"area": shapely.to_wkb(area), "radius": radius},
+        )
     ).all()
+    at_site = np.array([row[6] is not None for row in everything], dtype=bool)
+    points = np.asarray(
+        shapely.points(
+            np.array([row[7] if row[6] is not None else 0.0 for row in everything], dtype=float),
+            np.array([row[8] if row[6] is not None else 0.0 for row in everything], dtype=float),
+        )
+    )
+    areas = np.array(
+        [None if row[6] is not None else shapely.from_wkb(bytes(row[9])) for row in everything],
+        dtype=object,
+    )
+    keep = np.zeros(len(everything), dtype=bool)
+    keep[at_site] = _near(parts, points[at_site], radius)
+    keep[~at_site] = _near(parts, areas[~at_site], 0.0)
+    rows = [row for row, chosen in zip(everything, keep.tolist(), strict=True) if chosen]
     site_pos: dict[int, int] = {}
     xs: list[float] = []
     ys: list[float] = []
@@ -348,18 +497,37 @@ def build_base(
 
     ``routed=False`` ignores the walking networks: every time is the straight-line estimate
     (to show planners what the routing changes, see :mod:`mapservice.planning.compare`).
+    ``timings`` says where the time went, step by step.
     """
     timings: dict[str, float] = {}
-    started = time.perf_counter()
+    clock = _Clock(timings)
     if profile_key not in settings.profiles:
         raise ParameterError("profile", f"unknown walking profile {profile_key!r}")
     profile = settings.profile(profile_key)
-    key, name, area = resolve_area(session, area_key)
-    grid = grid_for_polygon(area)
+    all_facts, all_polygons, k, calibrated = _subdistricts(session)
+    if area_key == "city":
+        # The city is the union of its sub-districts; its cells are found in them directly
+        # (a union of the 170 detailed polygons costs more than all the rest).
+        if not all_polygons:
+            raise ParameterError("area", f"no area {area_key!r}")
+        key, name, parts = "city", "Whole city", all_polygons
+        clock.lap("area_s")
+        grid, cell_group = grid_for_polygons(parts)
+        meets = np.ones(len(all_polygons), dtype=bool)
+    else:
+        key, name, area = resolve_area(session, area_key)
+        parts = [area]
+        clock.lap("area_s")
+        grid = grid_for_polygon(area)
+        meets = shapely.intersects(np.asarray(all_polygons, dtype=object), area)
+        cell_group = None
     if len(grid) > MAX_CELLS:
         raise ParameterError("area", f"{len(grid)} cells is more than {MAX_CELLS}")
-    subdistricts, polygons, k, calibrated = _subdistricts(session, area)
-    cell_group = assign_polygons(grid, polygons)
+    subdistricts = [fact for fact, hit in zip(all_facts, meets.tolist(), strict=True) if hit]
+    polygons = [poly for poly, hit in zip(all_polygons, meets.tolist(), strict=True) if hit]
+    if cell_group is None:
+        cell_group = assign_polygons(grid, polygons)
+    clock.lap("grid_s")
     census = census_demand(session, grid)
     if census is not None:
         demand, dataset = census
@@ -370,9 +538,9 @@ def build_base(
             f"estimate from sub-district shares and density, residential share k = {k:.3f}"
             + (" (calibrated on Innenstadt-Nord)" if calibrated else " (default)")
         )
-    timings["grid_demand_s"] = time.perf_counter() - started
+    clock.lap("demand_s")
     radius = settings.max_seconds * profile.speed_mps
-    networks = _networks(session, area, radius, profile.steps) if routed else []
+    networks = _networks(session, parts, radius, profile.steps) if routed else []
     router = Router(
         networks,
         profile.speed_mps,
@@ -380,19 +548,19 @@ def build_base(
         settings.detour_factor,
         settings.max_snap_m,
     )
-    loc_x, loc_y, supply, titles, service_areas = _offers(session, area, radius)
-    timings["load_s"] = time.perf_counter() - started - timings["grid_demand_s"]
-    mark = time.perf_counter()
-    cell_snap = router.snap(grid.x, grid.y)
-    pairs = Pairs.concat(
-        [
-            router.pairs(loc_x, loc_y, grid.x, grid.y, cell_snap),
-            _service_area_pairs(grid, len(loc_x), service_areas),
-        ]
+    clock.lap("networks_s")
+    loc_x, loc_y, supply, titles, service_areas = _offers(session, parts, radius)
+    clock.lap("offers_s")
+    cell_snap = _cell_snap(router, grid)
+    clock.lap("snap_s")
+    combos = phase_category_pairs(supply)
+    groups = _site_groups(supply, len(loc_x), combos)
+    searched, reach = router.search(
+        loc_x, loc_y, grid.x, grid.y, cell_snap, PAIR_HORIZON_MIN * 60.0, groups
     )
-    pairs = sort_pairs(pairs)
-    timings["walking_s"] = time.perf_counter() - mark
-    return PlanningBase(
+    pairs = Pairs.concat([searched, _service_area_pairs(grid, len(loc_x), service_areas)])
+    clock.lap("pairs_s")
+    base = PlanningBase(
         area_key=key,
         area_name=name,
         profile=profile_key,
@@ -411,6 +579,59 @@ def build_base(
         offer_titles=titles,
         timings=timings,
     )
+    base.search_beyond_pairs(groups, reach)
+    clock.lap("nearest_s")
+    timings["walking_s"] = sum(timings[k] for k in ("snap_s", "pairs_s", "nearest_s"))
+    timings["total_s"] = clock.total()
+    return base
+
+
+_snap_cache: OrderedDict[tuple[object, ...], Snap] = OrderedDict()
+
+
+def _cell_snap(router: Router, grid: Grid) -> Snap:
+    """Where the cells meet the networks, kept per network version and grid."""
+    key = (
+        tuple((net.graph.network_id, net.graph.version, net.steps) for net in router.networks),
+        router.max_snap_m,
+        grid.size,
+        hashlib.sha1(grid.e.tobytes() + grid.n.tobytes(), usedforsecurity=False).digest(),
+    )
+    with _cache_lock:
+        found = _snap_cache.get(key)
+    if found is None:
+        found = router.snap(grid.x, grid.y)
+        with _cache_lock:
+            _snap_cache[key] = found
+            while len(_snap_cache) > CACHE_SIZE:
+                _snap_cache.popitem(last=False)
+    return found
+
+
+def _site_groups(supply: Supply, n_sites: int, combos: list[tuple[str, str]]) -> list[np.ndarray]:
+    """The distinct groups of sites that the combinations fit (service areas left out)."""
+    groups: dict[bytes, np.ndarray] = {}
+    for phase, category in combos:
+        sites = np.unique(supply.loc[supply.fits(phase, category)])
+        sites = sites[sites < n_sites]
+        groups.setdefault(sites.tobytes(), sites)
+    return list(groups.values())
+
+
+class _Clock:
+    """Laps of a build, by name, into ``timings``."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.started = self.mark = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = now - self.mark
+        self.mark = now
+
+    def total(self) -> float:
+        return time.perf_counter() - self.started
 
 
 _cache: OrderedDict[tuple[object, ...], PlanningBase] = OrderedDict()
@@ -422,9 +643,7 @@ def planning_base(
     session: Session, area_key: str, settings: WalkSettings, profile_key: str
 ) -> PlanningBase:
     """:func:`build_base`, cached per database, area, profile, settings and data version."""
-    bind: object = session.get_bind()
-    url = str(getattr(getattr(bind, "engine", bind), "url", ""))
-    key = (url, area_key, profile_key, repr(settings), data_fingerprint(session))
+    key = (_database_url(session), area_key, profile_key, repr(settings), data_fingerprint(session))
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
@@ -440,7 +659,12 @@ def planning_base(
 def coverage_result(base: PlanningBase) -> PlanningResult:
     combos = phase_category_pairs(base.supply)
     coverage = compute_coverage(
-        base.pairs, base.supply, len(base.grid), base.n_locations, combos, presorted=True
+        base.pairs,
+        base.supply,
+        len(base.grid),
+        base.n_locations,
+        combos,
+        nearest=base.nearest,
     )
     return PlanningResult(base, base.supply, base.pairs, base.n_locations, coverage)
 
@@ -525,13 +749,15 @@ def apply_changes(base: PlanningBase, changes: list[Change]) -> PlanningResult:
             [base.supply.offer_id[keep], np.array([-c.id for c in placed], np.int64)]
         ),
     )
-    pairs = sort_pairs(Pairs.concat([base.pairs, extra])) if len(extra) else base.pairs
+    pairs = Pairs.concat([base.pairs, extra]) if len(extra) else base.pairs
     n_locations = first + len(placed)
     combos = phase_category_pairs(base.supply)
     for combo in phase_category_pairs(supply):
         if combo not in combos:
             combos.append(combo)
-    coverage = compute_coverage(pairs, supply, len(base.grid), n_locations, combos, presorted=True)
+    coverage = compute_coverage(
+        pairs, supply, len(base.grid), n_locations, combos, nearest=base.nearest
+    )
     return PlanningResult(base, supply, pairs, n_locations, coverage)
 
 
