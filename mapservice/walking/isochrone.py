@@ -9,7 +9,7 @@ How, in a few milliseconds (``bench/walking.py`` times it against Valhalla's iso
 
 1. one bounded graph search from the point itself (a spare node of the search graph joined
    to both ends of the edge it snapped to), only as far as the largest time;
-2. the reached edges' sample points (every half cell, :meth:`WalkGraph.samples`) with the
+2. the reached edges' sample points (every cell, :meth:`WalkGraph.samples`) with the
    network distance at which each is reached;
 3. a raster of cells a third of the buffer radius: each cell the earliest arrival among
    its points, then the earliest within the buffer radius (a minimum filter over a disc);
@@ -83,8 +83,9 @@ def isochrones(
     budgets = [minute * 60 * speed for minute in times]
     radius = settings.isochrone_buffer_m
     cell = radius / CELLS_PER_RADIUS
-    # Half a cell apart, samples of a path mark every cell it crosses (or a neighbour).
-    points, reach = _reached_points(graph, snap, (x, y), max(budgets), profile.steps, cell / 2)
+    # A cell apart, samples of a path mark a chain of touching cells along it, which the
+    # buffer's disc (three cells) turns into a closed band.
+    points, reach = _reached_points(graph, snap, (x, y), max(budgets), profile.steps, cell)
     areas = _TimeField.of(points, reach, cell).bands(budgets)
     return _collection(_features(areas, times, False), origin, profile)
 
@@ -317,17 +318,26 @@ def _geojson(areas: list[Rings]) -> list[dict[str, Any]]:
     10 cm, so the answer stays valid without a repair step. All bands are transformed at
     once.
     """
-    lean = [_without_collinear(*area) for area in areas]
-    counts = [len(coords) for coords, _, _ in lean]
-    if not sum(counts):
-        return [{"type": "Polygon", "coordinates": []} for _ in lean]
-    metric = np.concatenate([coords for coords, _, _ in lean])
-    lonlat = np.round(np.column_stack(TO_WGS84.transform(metric[:, 0], metric[:, 1])), DECIMALS)
-    parts = np.split(lonlat, np.cumsum(counts)[:-1])
-    return [
-        _geometry(coords, rings, polygons)
-        for coords, (_, rings, polygons) in zip(parts, lean, strict=True)
+    # All bands in one go: their rings one after the other.
+    coords = np.concatenate([area[0].reshape(-1, 2) for area in areas])
+    ring_counts = [len(area[1]) - 1 for area in areas]
+    starts = np.cumsum([0] + [len(area[0]) for area in areas])[:-1]
+    shifted = [
+        np.asarray(area[1][1:], dtype=np.int64) + start
+        for area, start in zip(areas, starts, strict=True)
     ]
+    ring_offsets = np.concatenate([[0], *shifted])
+    lean, lean_rings, _ = _without_collinear(coords, ring_offsets, np.array([0]))
+    if not len(lean):
+        return [{"type": "Polygon", "coordinates": []} for _ in areas]
+    lonlat = np.round(np.column_stack(TO_WGS84.transform(lean[:, 0], lean[:, 1])), DECIMALS)
+    rings = np.split(lonlat, lean_rings[1:-1])
+    geometries = []
+    first = 0
+    for area, count in zip(areas, ring_counts, strict=True):
+        geometries.append(_geometry(rings[first : first + count], area[2]))
+        first += count
+    return geometries
 
 
 def _without_collinear(coords: np.ndarray, rings: np.ndarray, polygons: np.ndarray) -> Rings:
@@ -355,10 +365,11 @@ def _without_collinear(coords: np.ndarray, rings: np.ndarray, polygons: np.ndarr
     return closed, offsets, polygons
 
 
-def _geometry(lonlat: np.ndarray, rings: np.ndarray, polygons: np.ndarray) -> dict[str, Any]:
+def _geometry(rings: list[np.ndarray], polygons: np.ndarray) -> dict[str, Any]:
     """A (Multi)Polygon's GeoJSON with NumPy arrays as rings (orjson writes them)."""
-    ring_list = np.split(lonlat, rings[1:-1])
-    parts = [ring_list[a:b] for a, b in itertools.pairwise(polygons.tolist())]
+    parts = [rings[a:b] for a, b in itertools.pairwise(polygons.tolist())]
+    if not parts:
+        return {"type": "Polygon", "coordinates": []}
     if len(parts) == 1:
         return {"type": "Polygon", "coordinates": parts[0]}
     return {"type": "MultiPolygon", "coordinates": parts}
