@@ -43,6 +43,7 @@ Valhalla is a benchmark-only dependency (``pip install -e .[bench]``, ``./dev be
 from __future__ import annotations
 
 import argparse
+import atexit
 import gzip
 import http.client
 import os
@@ -524,6 +525,8 @@ def main() -> None:
     print(f"  grid: {refresh}", file=sys.stderr)
 
     tiles = Path(tempfile.mkdtemp(prefix="mapservice-valhalla-"))
+    # The tiles go whatever happens (a few hundred MB for the three networks).
+    atexit.register(shutil.rmtree, tiles, ignore_errors=True)
     actors = {}
     for name, network_id in (
         ("Witten-Stockum", witten_id),
