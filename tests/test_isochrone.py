@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from walking_support import Witten, networkx_graph, witten_fixture  # noqa: F401
 
 from mapservice.walking.graph import sample_edges
-from mapservice.walking.isochrone import _geojson, _rings
+from mapservice.walking.isochrone import _without_collinear
 from mapservice.walking.reach import TO_METRIC
 from mapservice.walking.snap import snap_point
 
@@ -163,15 +163,47 @@ def test_off_the_network_the_bands_are_circles(client: FlaskClient, witten: Witt
         )
 
 
-def test_a_polygon_that_needs_repair_comes_out_valid_and_rounded() -> None:
-    # A bow tie: simplifying it leaves the crossing, which GEOS repairs with a new vertex.
-    x, y = TO_METRIC.transform(HOME["lon"], HOME["lat"])
-    bow_tie = shapely.Polygon([(x, y), (x + 90, y + 90), (x + 90, y), (x, y + 90)])
-    geometry = _geojson(_rings(bow_tie), 2.5)
-    area = shape(geometry)
-    assert area.is_valid and area.area > 0
-    coords = shapely.get_coordinates(area)
-    assert np.array_equal(np.round(coords, 6), coords)
+def test_bands_are_valid_and_nested_from_every_start(
+    client: FlaskClient, db_session: Session, witten: Witten
+) -> None:
+    # The outlines are used as traced (no repair step): from starts all over the town,
+    # every band must still be a valid, rounded polygon holding the smaller ones.
+    starts = db_session.execute(
+        text(
+            "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_LineInterpolatePoint(geom, "
+            "0.5), 4326) AS p, row_number() OVER (ORDER BY id) AS k FROM walk_edge "
+            "WHERE network_id = :id AND usable_steps) q WHERE k % 60 = 0"
+        ),
+        {"id": witten.network_id},
+    ).all()
+    assert len(starts) >= 15
+    for lat, lon in starts:
+        answer = isochrone(client, lat=lat, lon=lon, minutes="3,10,20")
+        assert answer["estimated"] is False
+        bands = [shape(f["geometry"]) for f in answer["features"]]
+        for band in bands:
+            assert band.is_valid, (lat, lon, shapely.is_valid_reason(band))
+            for part in shapely.get_parts(band):
+                assert part.exterior.is_ccw and not any(hole.is_ccw for hole in part.interiors)
+            coords = shapely.get_coordinates(band)
+            assert np.array_equal(np.round(coords, 6), coords)
+        assert bands[-1].contains(shapely.Point(lon, lat))
+        for smaller, larger in itertools.pairwise(reversed(bands)):
+            assert smaller.difference(larger.buffer(6e-5)).is_empty, (lat, lon)
+
+
+def test_collinear_vertices_are_dropped_and_rings_stay_closed() -> None:
+    # A square traced with points along its sides (starting at one), with a square hole:
+    # the corners remain, and each ring ends where it now starts.
+    outer = [(5, 0), (10, 0), (10, 5), (10, 10), (5, 10), (0, 10), (0, 5), (0, 0), (5, 0)]
+    hole = [(2, 2), (2, 3), (2, 4), (4, 4), (4, 2), (3, 2), (2, 2)]
+    coords = np.array(outer + hole, dtype=float)
+    rings = np.array([0, len(outer), len(outer) + len(hole)])
+    lean, lean_rings, polygons = _without_collinear(coords, rings, np.array([0, 2]))
+    assert lean_rings.tolist() == [0, 5, 10]
+    assert polygons.tolist() == [0, 2]
+    assert lean[:5].tolist() == [[10, 0], [10, 10], [0, 10], [0, 0], [10, 0]]
+    assert lean[5:].tolist() == [[2, 2], [2, 4], [4, 4], [4, 2], [2, 2]]
 
 
 def test_edge_samples_keep_vertices_and_spacing() -> None:

@@ -5,42 +5,48 @@ not from a circle or a convex hull: across the railway tracks they stop where th
 Off every network they are circles of straight-line reach / detour factor, marked
 estimated.
 
-The reached paths are points sampled along the edges once per graph
-(:meth:`WalkGraph.samples`), each with the network distance at which it is reached; a band
-is the points within its budget, buffered on a raster. Every band is cut from the same
-points on the same raster lattice, so a smaller band's paths are a subset of a larger one's
-and the bands nest.
+How, in a few milliseconds (``bench/walking.py`` times it against Valhalla's isochrone):
+
+1. one bounded graph search from the point itself (a spare node of the search graph joined
+   to both ends of the edge it snapped to), only as far as the largest time;
+2. the reached edges' sample points (every cell, :meth:`WalkGraph.samples`) with the
+   network distance at which each is reached;
+3. a raster of cells a third of the buffer radius: each cell the earliest arrival among
+   its points, then the earliest within the buffer radius (a minimum filter over a disc);
+4. every band is the same field traced at its budget (``contourpy``), so the bands nest
+   by construction; simplified in metres, turned into WGS84, rounded, and checked valid
+   (repaired where simplifying or rounding made two rings touch, which is rare).
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
 import shapely
 from contourpy import FillType, contour_generator
+from scipy.ndimage import minimum_filter1d
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
 from sqlalchemy.orm import Session
 
-from mapservice.walking.graph import WalkGraph, get_graph
+from mapservice.walking.graph import MIN_LENGTH_M, WalkGraph, get_graph
 from mapservice.walking.profiles import WalkProfile, WalkSettings
 from mapservice.walking.reach import TO_METRIC, TO_WGS84, Origin, locate
 from mapservice.walking.snap import Snap
 
-# The raster: cells of a third of the buffer radius, so that a band is at least three cells
-# wide either side of a path.
+# The raster: cells of a third of the buffer radius; the buffer is a disc of three cells.
 CELLS_PER_RADIUS = 3
-# Distances on the raster are square roots of whole numbers, 3 cells (the radius) among them.
-# The outline runs between √8 and 3, where it keeps clear of grid points: through them rings
-# would touch (an invalid polygon) or come so close that rounding the coordinates made them
-# cross. Below 3 rather than above, because snapping the paths to cell centres already widens
-# the band by a fraction of a cell.
-OUTLINE_CELLS = (np.sqrt(8.0) + 3.0) / 2
 # GeoJSON coordinates are rounded to this many decimals of a degree (about 10 cm), which
 # keeps answers small.
 DECIMALS = 6
-METRES_PER_DEGREE = 111_320.0  # of latitude
+# Cells no reached point lies near: far above any budget, so that an outline between such
+# a cell and a reached one keeps to the reached one (the interpolation weight is tiny).
+UNREACHED = np.float32(1e7)
 
 # Polygons as ragged arrays: points, ring offsets into them, polygon offsets into the rings.
 Rings = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -56,8 +62,9 @@ def isochrones(
 ) -> dict[str, Any]:
     """One polygon per time: the paths reached within it, buffered (GeoJSON, WGS84).
 
-    Off every network the polygons are circles of straight-line reach / detour factor,
-    marked estimated.
+    Coordinates are NumPy arrays (one ``(n, 2)`` array per ring); encode the answer with
+    ``orjson.OPT_SERIALIZE_NUMPY``. Off every network the polygons are circles of
+    straight-line reach / detour factor, marked estimated.
     """
     origin = locate(session, lon, lat, profile, settings)
     speed = profile.speed_mps
@@ -69,179 +76,212 @@ def isochrones(
             here.buffer(minute * 60 * speed / settings.detour_factor, quad_segs=16)
             for minute in times
         ]
-        features = [
-            _feature(_rings(circle), minute, estimated=True, tolerance_m=0.0)
-            for circle, minute in zip(circles, times, strict=True)
-        ]
-        return _collection(features, origin, profile)
+        areas = [_rings(circle) for circle in circles]
+        return _collection(_features(areas, times, True), origin, profile)
     snap = origin.snap
     graph = get_graph(session, snap.network_id, snap.version)
     budgets = [minute * 60 * speed for minute in times]
     radius = settings.isochrone_buffer_m
-    # Half a cell apart, samples of a path mark every cell it crosses (or a neighbour).
-    spacing = radius / CELLS_PER_RADIUS / 2
-    points, reach = _reached_points(graph, snap, (x, y), budgets, profile.steps, spacing)
-    # One raster lattice for all bands (the largest comes first), so that the bands nest.
-    grid = _Grid.around(points[reach <= budgets[0]], radius)
-    features = [
-        # Simplified by up to a quarter cell, well within the raster's own error.
-        _feature(grid.buffered(points[reach <= budget]), minute, False, grid.cell / 4)
-        for minute, budget in zip(times, budgets, strict=True)
-    ]
-    return _collection(features, origin, profile)
+    cell = radius / CELLS_PER_RADIUS
+    # A cell apart, samples of a path mark a chain of touching cells along it, which the
+    # buffer's disc (three cells) turns into a closed band.
+    points, reach = _reached_points(graph, snap, (x, y), max(budgets), profile.steps, cell)
+    areas = _TimeField.of(points, reach, cell).bands(budgets)
+    return _collection(_features(areas, times, False), origin, profile)
+
+
+class _Search:
+    """A graph's search graph for one step rule, with one spare node: the query point.
+
+    Each request joins the spare node to both ends of the edge it snapped to and searches
+    once from it. Every thread of a worker gets its own copy of the arrays (a few MB for a
+    city), so that setting the two joining arcs needs no lock.
+    """
+
+    def __init__(self, matrix: csr_array) -> None:
+        self.nodes = matrix.shape[0]
+        # int32 indices: SciPy's search would otherwise convert them on every call.
+        self.data = np.concatenate([matrix.data, [1.0, 1.0]])
+        self.indices = np.concatenate([matrix.indices, [0, 0]]).astype(np.int32)
+        self.indptr = np.concatenate([matrix.indptr, [matrix.nnz + 2]]).astype(np.int32)
+        self._local = threading.local()
+
+    def distances(self, u: int, v: int, to_u: float, to_v: float, limit: float) -> np.ndarray:
+        """Metres from a point ``to_u`` from node ``u`` and ``to_v`` from ``v`` along their
+        edge to every node (inf beyond ``limit``)."""
+        matrix = getattr(self._local, "matrix", None)
+        if matrix is None:
+            shape = (self.nodes + 1, self.nodes + 1)
+            matrix = csr_array((self.data.copy(), self.indices.copy(), self.indptr), shape)
+            self._local.matrix = matrix
+        matrix.data[-2:] = (max(to_u, MIN_LENGTH_M), max(to_v, MIN_LENGTH_M))
+        matrix.indices[-2:] = (u, v)
+        found = dijkstra(matrix, directed=True, indices=self.nodes, limit=limit)
+        return np.asarray(found)[: self.nodes]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What isochrones need of a graph beyond :class:`WalkGraph`, built once per graph."""
+
+    searches: dict[bool, _Search]
+    node_edges: np.ndarray  # edge positions grouped by node (each edge under both ends)
+    node_offsets: np.ndarray  # node i's edges: node_edges[node_offsets[i]:node_offsets[i+1]]
+
+    @classmethod
+    def of(cls, graph: WalkGraph) -> _Prepared:
+        ends = np.concatenate([graph.edge_u, graph.edge_v])
+        order = np.argsort(ends, kind="stable")
+        edges = np.concatenate([np.arange(len(graph.edge_u))] * 2)[order]
+        offsets = np.searchsorted(ends[order], np.arange(len(graph.node_ids) + 1))
+        searches = {steps: _Search(graph.variant(steps).matrix) for steps in (True, False)}
+        return cls(searches, edges, offsets)
+
+
+_prepared: dict[int, tuple[weakref.ref[WalkGraph], _Prepared]] = {}
+_prepared_lock = threading.Lock()
+
+
+def _prepare(graph: WalkGraph) -> _Prepared:
+    """The graph's :class:`_Prepared`; forgotten with the graph (a re-import replaces it)."""
+    found = _prepared.get(id(graph))
+    if found is not None and found[0]() is graph:
+        return found[1]
+    with _prepared_lock:
+        found = _prepared.get(id(graph))
+        if found is not None and found[0]() is graph:
+            return found[1]
+        for key in [key for key, (ref, _) in _prepared.items() if ref() is None]:
+            del _prepared[key]
+        prepared = _Prepared.of(graph)
+        _prepared[id(graph)] = (weakref.ref(graph), prepared)
+        return prepared
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The positions ``starts[i]:ends[i]`` for all i, concatenated."""
+    counts = ends - starts
+    shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return np.arange(int(counts.sum())) + shift
 
 
 def _reached_points(
     graph: WalkGraph,
     snap: Snap,
     here: tuple[float, float],
-    budgets: list[float],
+    limit: float,
     steps: bool,
     spacing: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Points along the paths reached within the largest budget, and their network distance.
+    """Points along the paths reached within ``limit`` metres, and their network distance.
 
-    The points are the edge samples, the points where each budget runs out part-way along
-    an edge (reached at exactly that budget: the samples alone stop up to a spacing short of
-    it), and the line from the query point to the edge it snapped to (reached once the
-    snapping distance is).
+    The points are the samples of every usable edge with a reached end, and the line from
+    the query point to the edge it snapped to (reached once the snapping distance is).
     """
-    limit = max(budgets)
-    u, v = graph.node_index([snap.source, snap.target])
-    dist = graph.distances_from([int(u), int(v)], steps, limit)
+    prepared = _prepare(graph)
+    u, v = (int(i) for i in graph.node_index([snap.source, snap.target]))
+    walk = limit - snap.distance_m  # left for the paths once the point has joined them
     node_reach = (
-        np.minimum(dist[0] + snap.to_source_m, dist[-1] + snap.to_target_m) + snap.distance_m
+        prepared.searches[steps].distances(u, v, snap.to_source_m, snap.to_target_m, walk)
+        + snap.distance_m
     )
-    at_u = node_reach[graph.edge_u]
-    at_v = node_reach[graph.edge_v]
+    reached = np.flatnonzero(node_reach <= limit)
     start = graph.edge_index(snap.edge_id)
-    candidate = graph.variant(steps).usable_edge & (np.minimum(at_u, at_v) < limit)
-    candidate[start] = True
-    edges = np.flatnonzero(candidate)
+    touching = prepared.node_edges[
+        _ranges(prepared.node_offsets[reached], prepared.node_offsets[reached + 1])
+    ]
+    chosen = np.zeros(len(graph.edge_ids), dtype=bool)
+    chosen[touching] = True
+    chosen &= graph.variant(steps).usable_edge
+    chosen[start] = True
+    edges = np.flatnonzero(chosen)
+
     samples = graph.samples(spacing)
-    index, owner = samples.of_edges(edges)
+    first, last = samples.offsets[edges], samples.offsets[edges + 1]
+    counts = last - first
+    index = _ranges(first, last)
     along = samples.along[index].astype(float)
-    reach = np.minimum(at_u[owner] + along, at_v[owner] + (graph.length[owner] - along))
+    at_u = np.repeat(node_reach[graph.edge_u[edges]], counts)
+    at_v = np.repeat(node_reach[graph.edge_v[edges]], counts)
+    length = np.repeat(graph.length[edges], counts)
+    reach = np.minimum(at_u + along, at_v + (length - along))
     # The start edge: reached both ways from the point, whatever its nodes say.
     centre = snap.fraction * snap.length_m
-    on_start = owner == start
+    position = int(np.searchsorted(edges, start))
+    on_start = slice(int(counts[:position].sum()), int(counts[: position + 1].sum()))
     reach[on_start] = np.minimum(
         reach[on_start], snap.distance_m + np.abs(along[on_start] - centre)
     )
-
-    # Where the point joins its edge, then where the budgets run out.
-    end_edges, end_at, end_reach = [np.array([start])], [np.array([centre])], []
-    length = graph.length[edges]
-    for budget in budgets:
-        from_u = budget - at_u[edges]
-        from_v = budget - at_v[edges]
-        into_u = (from_u > 0) & (from_u < length)
-        into_v = (from_v > 0) & (from_v < length)
-        rest = budget - snap.distance_m  # left to walk along the start edge, both ways
-        both_ways = np.array([centre - rest, centre + rest] if rest > 0 else [])
-        both_ways = both_ways[(both_ways > 0) & (both_ways < snap.length_m)]
-        end_edges += [edges[into_u], edges[into_v], np.full(len(both_ways), start)]
-        end_at += [from_u[into_u], length[into_v] - from_v[into_v], both_ways]
-        end_reach.append(np.full(into_u.sum() + into_v.sum() + len(both_ways), budget))
-    ends = shapely.get_coordinates(
-        shapely.line_interpolate_point(
-            graph.geoms[np.concatenate(end_edges)], np.concatenate(end_at)
-        )
+    xy = samples.xy[index].astype(float) + samples.origin
+    # Where the point joins its edge, and the line from the point to there.
+    start_xy = xy[on_start]
+    join = np.array(
+        [np.interp(centre, along[on_start], start_xy[:, k]) for k in range(2)], dtype=float
     )
-    join = ends[0]
-    connector = np.linspace(here, join, int(np.ceil(np.hypot(*(join - here)) / spacing)) + 1)
-
-    points = np.concatenate([samples.xy[index] + samples.origin, ends[1:], connector])
-    reach = np.concatenate([reach, *end_reach, np.full(len(connector), snap.distance_m)])
+    steps_to_join = int(np.ceil(np.hypot(*(join - here)) / spacing)) + 1
+    connector = np.linspace(here, join, steps_to_join)
+    points = np.concatenate([xy, connector])
+    reach = np.concatenate([reach, np.full(len(connector), snap.distance_m)])
     keep = reach <= limit
     return points[keep], reach[keep]
 
 
 @dataclass(frozen=True)
-class _Grid:
-    """A raster on which reached paths are buffered.
+class _TimeField:
+    """Each cell of a raster: the earliest arrival at a reached point within the buffer.
 
-    GEOS needs ~70 ms to union the buffers of a small town's streets; a distance field on a
-    grid of radius/3 cells and a traced contour give the same outline (to a few metres) in a
-    few milliseconds.
+    A band is where the field is within its budget: the reached paths, buffered by the
+    radius (three cells). GEOS needs ~70 ms to union the buffers of a small town's
+    streets; the field and a traced contour give the same outline (to a few metres) in a
+    fraction of a millisecond, and all bands come from one field.
     """
 
-    x0: float
-    y0: float
-    cell: float
-    width: int
-    height: int
+    xs: np.ndarray  # cell centres, metres (EPSG:25832)
+    ys: np.ndarray
+    field: np.ndarray  # float32 (len(ys), len(xs)), metres walked
 
     @classmethod
-    def around(cls, points: np.ndarray, radius: float) -> _Grid:
-        cell = radius / CELLS_PER_RADIUS
-        if len(points):
-            x0, y0 = points.min(axis=0)
-            x1, y1 = points.max(axis=0)
-        else:
-            x0 = y0 = x1 = y1 = 0.0
-        margin = radius + 2 * cell
-        width = int(np.ceil((x1 - x0 + 2 * margin) / cell)) + 1
-        height = int(np.ceil((y1 - y0 + 2 * margin) / cell)) + 1
-        return cls(x0 - margin, y0 - margin, cell, width, height)
-
-    def buffered(self, points: np.ndarray) -> Rings:
-        """The area within the buffer radius of the points (paths sampled every cell/2).
-
-        The field is computed on the window of the grid around these points only: a smaller
-        band needs a fraction of the largest band's raster, and on the same lattice its field
-        is the same there.
-        """
-        if not len(points):
-            return _rings(shapely.Polygon())
-        cols = np.round((points[:, 0] - self.x0) / self.cell).astype(np.intp)
-        rows = np.round((points[:, 1] - self.y0) / self.cell).astype(np.intp)
+    def of(cls, points: np.ndarray, reach: np.ndarray, cell: float) -> _TimeField:
         pad = CELLS_PER_RADIUS + 2
-        c0, c1 = max(cols.min() - pad, 0), min(cols.max() + pad + 1, self.width)
-        r0, r1 = max(rows.min() - pad, 0), min(rows.max() + pad + 1, self.height)
-        on_path = np.zeros((r1 - r0, c1 - c0), dtype=bool)
-        on_path[rows - r0, cols - c0] = True
+        x0, y0 = points.min(axis=0) - pad * cell
+        cols = np.rint((points[:, 0] - x0) / cell).astype(np.intp)
+        rows = np.rint((points[:, 1] - y0) / cell).astype(np.intp)
+        width, height = int(cols.max()) + pad + 1, int(rows.max()) + pad + 1
+        arrival = np.full((height, width), UNREACHED, dtype=np.float32)
+        np.minimum.at(arrival, (rows, cols), reach.astype(np.float32))
+        # The disc of radius three cells: a 5 x 5 square and a 7-cell cross.
+        square = minimum_filter1d(minimum_filter1d(arrival, 5, axis=0), 5, axis=1)
+        field = np.minimum(square, minimum_filter1d(arrival, 7, axis=0))
+        np.minimum(field, minimum_filter1d(arrival, 7, axis=1), out=field)
+        xs = x0 + np.arange(width) * cell
+        ys = y0 + np.arange(height) * cell
+        return cls(xs, ys, field)
+
+    def bands(self, budgets: list[float]) -> list[Rings]:
+        """The area within each budget (metres walked), as ragged arrays.
+
+        Traced on a whole-number field (how many of the budgets a cell is within) at
+        half-way levels, the outlines keep at least a sixth of a cell clear of every cell
+        centre: rings may come no closer there than the rounding of the coordinates could
+        bridge (as they could at levels equal to a cell's value, or between a reached
+        cell and a far higher unreached one).
+        """
+        within = np.zeros(self.field.shape, dtype=np.float32)
+        for budget in budgets:
+            within += self.field <= budget
         generator = contour_generator(
-            self.x0 + np.arange(c0, c1) * self.cell,
-            self.y0 + np.arange(r0, r1) * self.cell,
-            _distance_field(on_path, int(OUTLINE_CELLS) + 2),
-            fill_type=FillType.ChunkCombinedOffsetOffset,
+            self.xs, self.ys, within, fill_type=FillType.ChunkCombinedOffsetOffset
         )
-        # One chunk: all points, ring offsets, and the offsets of each polygon's rings.
-        filled = cast(Any, generator.filled(-1.0, OUTLINE_CELLS))
-        (coords,), (ring_offsets,), (polygon_offsets,) = filled
-        return coords, ring_offsets, polygon_offsets
-
-
-def _distance_field(marked: np.ndarray, reach: int) -> np.ndarray:
-    """Cells from each cell to the nearest marked one: exact below ``reach``, else ``reach``.
-
-    The outline needs no more: it runs where the field crosses ``OUTLINE_CELLS``, between
-    neighbours that differ by at most one cell, so below ``OUTLINE_CELLS + 1 < reach``.
-    Minima over shifted copies (along columns, then along rows) are 3-4 times faster than
-    SciPy's exact transform of the whole raster.
-    """
-    far = np.float32(reach * reach)
-    seed = np.where(marked, np.float32(0.0), far)
-    column = seed.copy()  # squared distance to the nearest marked cell in the same column
-    for d in range(1, reach):
-        step = np.float32(d * d)
-        np.minimum(column[:-d], seed[d:] + step, out=column[:-d])
-        np.minimum(column[d:], seed[:-d] + step, out=column[d:])
-    squared = column.copy()
-    for d in range(1, reach):
-        step = np.float32(d * d)
-        np.minimum(squared[:, :-d], column[:, d:] + step, out=squared[:, :-d])
-        np.minimum(squared[:, d:], column[:, :-d] + step, out=squared[:, d:])
-    return np.sqrt(np.minimum(squared, far, out=squared))
-
-
-def _feature(area: Rings, minute: float, estimated: bool, tolerance_m: float) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": _geojson(area, tolerance_m),
-        "properties": {"minutes": minute, "estimated": estimated},
-    }
+        areas = []
+        for rank in np.argsort(np.argsort(budgets)):  # 0 for the smallest budget
+            # One chunk: all points, ring offsets, and the offsets of each polygon's rings.
+            filled = cast(Any, generator.filled(len(budgets) - rank - 0.5, len(budgets) + 1.0))
+            (coords,), (ring_offsets,), (polygon_offsets,) = filled
+            if coords is None:
+                areas.append(_rings(shapely.Polygon()))
+            else:
+                areas.append((coords, ring_offsets, polygon_offsets))
+        return areas
 
 
 def _rings(area: Any) -> Rings:
@@ -251,44 +291,88 @@ def _rings(area: Any) -> Rings:
     rings = shapely.get_rings(polygons)
     return (
         shapely.get_coordinates(rings),
-        np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(rings))]),
-        np.concatenate([[0], np.cumsum(shapely.get_num_interior_rings(polygons) + 1)]),
+        np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(rings))]).astype(np.int64),
+        np.concatenate([[0], np.cumsum(shapely.get_num_interior_rings(polygons) + 1)]).astype(
+            np.int64
+        ),
     )
 
 
-def _geojson(area: Rings, tolerance_m: float) -> dict[str, Any]:
-    """Metric polygons as an RFC 7946 geometry: WGS84, rounded, simplified, valid.
+def _features(areas: list[Rings], times: list[float], estimated: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "Feature",
+            "geometry": geometry,
+            "properties": {"minutes": minute, "estimated": estimated},
+        }
+        for geometry, minute in zip(_geojson(areas), times, strict=True)
+    ]
 
-    Rounding comes first and Douglas-Peucker (by up to ``tolerance_m``; 0 drops collinear
-    vertices only) after it, because GEOS returns a valid polygon from it whatever rounding
-    did to rings that came close, and keeps the rounded vertices it does not drop. Where it
-    had to repair the polygon, the repair's new vertices are rounded by GEOS (slower, and
-    rare).
+
+def _geojson(areas: list[Rings]) -> list[dict[str, Any]]:
+    """Metric polygons as RFC 7946 geometries: WGS84, rounded, without collinear vertices.
+
+    The rings come valid and oriented (outer rings counterclockwise) from the contour
+    tracer, which keeps distinct rings at least a sixth of a cell (1.7 m) apart; dropping
+    collinear vertices does not move the outline and rounding moves a vertex by under
+    10 cm, so the answer stays valid without a repair step. All bands are transformed at
+    once.
     """
-    coords, ring_offsets, polygon_offsets = area
+    # All bands in one go: their rings one after the other.
+    coords = np.concatenate([area[0].reshape(-1, 2) for area in areas])
+    ring_counts = [len(area[1]) - 1 for area in areas]
+    starts = np.cumsum([0] + [len(area[0]) for area in areas])[:-1]
+    shifted = [
+        np.asarray(area[1][1:], dtype=np.int64) + start
+        for area, start in zip(areas, starts, strict=True)
+    ]
+    ring_offsets = np.concatenate([[0], *shifted])
+    lean, lean_rings, _ = _without_collinear(coords, ring_offsets, np.array([0]))
+    if not len(lean):
+        return [{"type": "Polygon", "coordinates": []} for _ in areas]
+    lonlat = np.round(np.column_stack(TO_WGS84.transform(lean[:, 0], lean[:, 1])), DECIMALS)
+    rings = np.split(lonlat, lean_rings[1:-1])
+    geometries = []
+    first = 0
+    for area, count in zip(areas, ring_counts, strict=True):
+        geometries.append(_geometry(rings[first : first + count], area[2]))
+        first += count
+    return geometries
+
+
+def _without_collinear(coords: np.ndarray, rings: np.ndarray, polygons: np.ndarray) -> Rings:
+    """The closed rings without the vertices that lie on the line between their
+    neighbours (a raster outline has many along straight runs)."""
     if not len(coords):
-        return {"type": "Polygon", "coordinates": ()}
-    lonlat = np.round(np.column_stack(TO_WGS84.transform(coords[:, 0], coords[:, 1])), DECIMALS)
-    polygons = shapely.from_ragged_array(
-        shapely.GeometryType.POLYGON, lonlat, (ring_offsets, polygon_offsets)
-    )
-    # In degrees: the tolerance holds north-south and is stricter east-west.
-    simple = shapely.simplify(
-        shapely.multipolygons(polygons), tolerance_m / METRES_PER_DEGREE, preserve_topology=False
-    )
-    lonlat, ring_offsets, polygon_offsets = _rings(shapely.orient_polygons(simple))
-    if np.any(np.round(lonlat, DECIMALS) != lonlat):
-        fixed = shapely.set_precision(simple, 10.0**-DECIMALS)
-        lonlat, ring_offsets, polygon_offsets = _rings(shapely.orient_polygons(fixed))
-    # Tuples, not lists: the garbage collector stops tracking tuples of numbers (and tuples
-    # of those) at its next pass, so the answer does not pile up in the old generation and
-    # make full collections (slow with the graph's many geometries in memory) frequent.
-    pairs = list(zip(lonlat[:, 0].tolist(), lonlat[:, 1].tolist(), strict=True))
-    rings = [tuple(pairs[a:b]) for a, b in itertools.pairwise(ring_offsets)]
-    parts = [tuple(rings[a:b]) for a, b in itertools.pairwise(polygon_offsets)]
+        return coords, rings, polygons
+    lengths = np.diff(rings)
+    ring_of = np.repeat(np.arange(len(lengths)), lengths)
+    position = np.arange(len(coords))
+    first, closing = rings[:-1][ring_of], rings[1:][ring_of] - 1
+    # Each vertex's neighbours along its ring (the closing point repeats the first).
+    before = np.where(position == first, closing - 1, position - 1)
+    after = np.minimum(position + 1, closing)
+    incoming = coords - coords[before]
+    outgoing = coords[after] - coords
+    cross = incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0]
+    scale = np.hypot(*incoming.T) * np.hypot(*outgoing.T)
+    keep = (np.abs(cross) > 1e-9 * scale) & (position != closing)
+    kept = np.flatnonzero(keep)
+    counts = np.bincount(ring_of[kept], minlength=len(lengths))
+    ends = np.cumsum(counts)
+    closed = np.insert(coords[kept], ends, coords[kept[ends - counts]], axis=0)
+    offsets = np.concatenate([[0], ends + np.arange(1, len(ends) + 1)])
+    return closed, offsets, polygons
+
+
+def _geometry(rings: list[np.ndarray], polygons: np.ndarray) -> dict[str, Any]:
+    """A (Multi)Polygon's GeoJSON with NumPy arrays as rings (orjson writes them)."""
+    parts = [rings[a:b] for a, b in itertools.pairwise(polygons.tolist())]
+    if not parts:
+        return {"type": "Polygon", "coordinates": []}
     if len(parts) == 1:
         return {"type": "Polygon", "coordinates": parts[0]}
-    return {"type": "MultiPolygon", "coordinates": tuple(parts)}
+    return {"type": "MultiPolygon", "coordinates": parts}
 
 
 def _collection(

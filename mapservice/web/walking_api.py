@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from mapservice.db import get_session, read_only
@@ -165,9 +166,9 @@ def isochrone() -> Response:
     lat, lon = _point(args)
     minutes = _minutes_list(args, settings)
     profile = _profile(args, settings)
-    return geojson_response(
-        isochrones(get_session(), lon, lat, [float(m) for m in minutes], profile, settings)
-    )
+    answer = isochrones(get_session(), lon, lat, [float(m) for m in minutes], profile, settings)
+    # The rings are NumPy arrays, which orjson writes directly.
+    return Response(orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY), mimetype=GEOJSON)
 
 
 @bp.get("/walking/profiles")
