@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from mapservice import geocode, queries
 from mapservice.models import Offer, ScheduleSlot
+from mapservice.offer_snapshot import OfferRecords
+from mapservice.offer_snapshot import answers as records_answer
 from mapservice.validation import (
     BBox,
     ParameterError,
@@ -32,7 +34,7 @@ from mapservice.validation import (
     parse_weekday,
 )
 from mapservice.walking.profiles import WalkSettings
-from mapservice.walking.reach import reachable_offers
+from mapservice.walking.reach import reachable_offers, site_times
 
 TIMEZONE = ZoneInfo("Europe/Berlin")
 MINUTE_CHOICES = (5, 10, 15, 20)
@@ -151,11 +153,22 @@ class FamilyAnswer:
         return self.total - len(self.items)
 
 
-def find_for_family(session: Session, query: FamilyQuery, settings: WalkSettings) -> FamilyAnswer:
+def find_for_family(
+    session: Session,
+    query: FamilyQuery,
+    settings: WalkSettings,
+    records: OfferRecords | None = None,
+) -> FamilyAnswer:
     """The offers that fit; reachable ones nearest first when a place is given.
+
+    ``records``: the data version's offers in memory (:mod:`mapservice.offer_snapshot`),
+    used where they can answer the filter (not for weekday or time of day), so the answer
+    costs the walking times' one statement and no loading of offers.
 
     Raises ``ParameterError`` (``lat``) when the walking engine refuses the point.
     """
+    if records is not None and records_answer(query.criteria):
+        return _from_records(session, query, settings, records)
     if query.location is None:
         if query.shown is None:
             offers = queries.find_offers(session, query.criteria)
@@ -179,6 +192,35 @@ def find_for_family(session: Session, query: FamilyQuery, settings: WalkSettings
     home = queries.find_offers(session, replace(query.criteria, bbox=here))
     items += [Listed(o, comes_home=True) for o in home if o.site is None]
     return _paged(items, len(items), query.shown, located=True, estimated=answer.estimated)
+
+
+def _from_records(
+    session: Session, query: FamilyQuery, settings: WalkSettings, records: OfferRecords
+) -> FamilyAnswer:
+    """:func:`find_for_family` with the offers taken from memory: the same answer."""
+    criteria = query.criteria
+    if query.location is None:
+        fitting = records.fitting(criteria)
+        listed = [Listed(o, comes_home=o.site is None) for o in fitting]
+        if query.shown is None:
+            return FamilyAnswer(listed)
+        return _paged(listed, len(listed), query.shown, located=False, estimated=False)
+    loc = query.location
+    profile = settings.profiles[query.profile]
+    origin, found = site_times(session, loc.lon, loc.lat, query.minutes, profile, settings)
+    times = {time.site_id: time for time in found}  # nearest first
+    pairs = sorted(
+        (
+            (offer, time)
+            for site_id, time in times.items()
+            for offer in records.at_site(site_id, criteria)
+        ),
+        key=lambda pair: (pair[1].seconds, pair[0].title, pair[0].id),
+    )
+    items = [Listed(offer, round(time.seconds / 60, 1), time.estimated) for offer, time in pairs]
+    estimated = origin.estimated or any(time.estimated for _, time in pairs)
+    items += [Listed(o, comes_home=True) for o in records.coming_home(loc.lon, loc.lat, criteria)]
+    return _paged(items, len(items), query.shown, located=True, estimated=estimated)
 
 
 def _paged(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from werkzeug.datastructures import MultiDict
@@ -21,9 +21,10 @@ from mapservice import family, geocode, mapview, queries
 from mapservice.data_cache import data_version
 from mapservice.db import get_session
 from mapservice.models import Offer, Site
+from mapservice.offer_snapshot import OfferRecords, offer_records
 from mapservice.taxonomy import categories
 from mapservice.validation import ParameterError, parse_age_months
-from mapservice.web import family_map
+from mapservice.web import family_list, family_map
 from mapservice.web.walking_api import walk_settings
 
 FILTER_KEYS = (
@@ -112,7 +113,11 @@ def _group_by_category(items: list[family.Listed]) -> list[tuple[str, list[famil
     return [(key, grouped[key]) for key in categories() if key in grouped]
 
 
-def _site_markers(offers: list[Offer], anchors: list[Site]) -> list[mapview.SiteMarker]:
+def _site_markers(
+    offers: list[Offer], anchors: list[Site], points: dict[int, tuple[float, float]]
+) -> list[mapview.SiteMarker]:
+    """The sites to draw; ``points``: (lat, lon) by site id, known ahead (else read from
+    the geometry)."""
     by_site: dict[int, tuple[Site, list[int]]] = {}
     for anchor in anchors:  # anchors stay on the map for orientation, even with no match
         by_site[anchor.id] = (anchor, [])
@@ -121,12 +126,15 @@ def _site_markers(offers: list[Offer], anchors: list[Site]) -> list[mapview.Site
             by_site.setdefault(offer.site.id, (offer.site, []))[1].append(offer.id)
     markers = []
     for site, offer_ids in by_site.values():
-        point = to_shape(site.geom)
-        assert isinstance(point, Point)
+        lat_lon = points.get(site.id)
+        if lat_lon is None:
+            point = to_shape(site.geom)
+            assert isinstance(point, Point)
+            lat_lon = (point.y, point.x)
         markers.append(
             mapview.SiteMarker(
-                lat=point.y,
-                lon=point.x,
+                lat=lat_lon[0],
+                lon=lat_lon[1],
                 name=site.name,
                 address=site.address,
                 is_anchor=site.is_anchor,
@@ -156,6 +164,7 @@ class FamilyView:
     age_months: int | None = None
     places: list[geocode.Place] = field(default_factory=list)
     anchors: list[Site] = field(default_factory=list)
+    records: OfferRecords | None = None
 
     @property
     def offers(self) -> list[Offer]:
@@ -201,6 +210,9 @@ class FamilyView:
             "groups": [] if answer.located else _group_by_category(answer.items),
             "offer_count": answer.total,
             "link_args": self.link_args(),
+            "entries": family_list.ListEntries(
+                self.link_args(), answer.located, g.get("data_version")
+            ),
             **self.more_context(),
         }
 
@@ -222,7 +234,9 @@ class FamilyView:
     def map_data(self) -> dict[str, Any]:
         location = self.query.location if not self.error else None
         return mapview.map_data(
-            _site_markers(self.offers, self.anchors),
+            _site_markers(
+                self.offers, self.anchors, self.records.site_points if self.records else {}
+            ),
             _service_areas(self.offers),
             origin=[location.lat, location.lon] if location else None,
             minutes=self.query.minutes,
@@ -242,18 +256,20 @@ def family_view(raw: MultiDict[str, str]) -> FamilyView:
     args = normalised_args(raw)
     session = get_session()
     # Read first: what the page then renders from cache is at least this new.
-    family_map.remember_data_version(data_version(session))
+    version = data_version(session)
+    family_map.remember_data_version(version)
+    records = offer_records(session, version)
     error: ParameterError | None = None
     places: list[geocode.Place] = []
     try:
         query = family.parse_family_query(args)
         query, places = family.locate_address(session, query, map_centre())
-        answer = family.find_for_family(session, query, walk_settings())
+        answer = family.find_for_family(session, query, walk_settings(), records)
     except ParameterError as exc:
         # Show everything rather than nothing, and say which input was not understood.
         error = exc
         query = family.FamilyQuery(criteria=queries.OfferFilter(), shown=family.PAGE_SIZE)
-        answer = family.find_for_family(session, query, walk_settings())
+        answer = family.find_for_family(session, query, walk_settings(), records)
     try:
         age_months = parse_age_months(args)
     except ParameterError:
@@ -273,5 +289,6 @@ def family_view(raw: MultiDict[str, str]) -> FamilyView:
         error=error,
         age_months=age_months,
         places=places,
-        anchors=queries.find_anchor_sites(session),
+        anchors=list(records.anchors),
+        records=records,
     )
