@@ -28,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from mapservice.data_cache import database_key
 from mapservice.models import Offer, Site
 from mapservice.queries import (
     OfferFilter,
@@ -123,8 +124,7 @@ def offer_snapshot(session: Session, version: int | None = None) -> OfferSnapsho
     """The snapshot for the data version the session's transaction sees."""
     if version is None:
         version = int(session.execute(VERSION_SQL).scalar_one())
-    bind = session.get_bind()
-    key = bind.engine.url.render_as_string(hide_password=True)
+    key = database_key(session)
     snapshot = _snapshots.get(key)
     if snapshot is not None and snapshot.version == version:
         return snapshot
@@ -234,7 +234,7 @@ _records: dict[str, OfferRecords] = {}
 def offer_records(session: Session, version: int) -> OfferRecords:
     """The family page's records for data version ``version``, which the session's
     transaction has read (built on the first request of a version, then shared)."""
-    key = session.get_bind().engine.url.render_as_string(hide_password=True)
+    key = database_key(session)
     records = _records.get(key)
     if records is not None and records.version == version:
         return records
