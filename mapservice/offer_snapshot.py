@@ -20,6 +20,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import shapely
@@ -160,7 +161,7 @@ class HomeVisit:
     area: BaseGeometry  # prepared (shapely.prepare) for repeated point tests
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OfferRecords:
     """The active offers as detached ORM objects (site, provider, schedule loaded), in the
     order of :func:`mapservice.queries.find_offers` (category, title, id), with where each
@@ -188,11 +189,17 @@ class OfferRecords:
             if offer_fits(visit.offer, criteria) and visit.area.intersects(here)
         ]
 
-    def fitting(self, criteria: OfferFilter) -> list[Offer]:
-        """All fitting offers, the quarter's first, then by category, title and id (the
-        order of :func:`mapservice.queries.find_offers_page`)."""
-        found = [offer for offer in self.offers if offer_fits(offer, criteria)]
-        return sorted(found, key=lambda offer: offer.id not in self.in_quarter)
+    @cached_property
+    def quarter_first(self) -> tuple[Offer, ...]:
+        """The offers, the quarter's first, then by category, title and id (the order of
+        :func:`mapservice.queries.find_offers_page`)."""
+        return tuple(sorted(self.offers, key=lambda offer: offer.id not in self.in_quarter))
+
+    def fitting(self, criteria: OfferFilter, *, quarter_first: bool = True) -> list[Offer]:
+        """All fitting offers in the order of :attr:`quarter_first` (else by category, title
+        and id, as :func:`mapservice.queries.find_offers`)."""
+        offers = self.quarter_first if quarter_first else self.offers
+        return [offer for offer in offers if offer_fits(offer, criteria)]
 
 
 def _build_records(session: Session, version: int) -> OfferRecords:

@@ -118,11 +118,16 @@ def in_area_kind(kind: str) -> Any:
 
 
 def find_offers_page(
-    session: Session, criteria: OfferFilter, limit: int, *, first_in: str = "quarter"
+    session: Session,
+    criteria: OfferFilter,
+    limit: int,
+    *,
+    offset: int = 0,
+    first_in: str = "quarter",
 ) -> tuple[int, list[Offer]]:
-    """How many offers match, and the first ``limit`` of them: those in an area of kind
-    ``first_in`` (the network's quarter) first, then the rest; each part by category and
-    title. One count and one query of at most ``limit`` rows, however many match."""
+    """How many offers match, and ``limit`` of them from the ``offset``-th: those in an area
+    of kind ``first_in`` (the network's quarter) first, then the rest; each part by category
+    and title. One count and one query of at most ``limit`` rows, however many match."""
     total = session.scalar(
         select(func.count()).select_from(Offer).where(*offer_conditions(criteria))
     )
@@ -132,7 +137,8 @@ def find_offers_page(
         .order_by(None)
         .order_by(nearby_first, Offer.category, Offer.title, Offer.id)
     )
-    return int(total or 0), list(session.scalars(query.limit(limit)).unique())
+    page = query.limit(limit).offset(offset)
+    return int(total or 0), list(session.scalars(page).unique())
 
 
 def find_sites(session: Session, bbox: BBox | None = None) -> list[Site]:

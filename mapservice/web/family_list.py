@@ -54,7 +54,7 @@ class ListEntries:
     in a template."""
 
     def __init__(self, link_args: Mapping[str, str], located: bool, version: int | None) -> None:
-        self.link_args = dict(link_args)
+        self.link_args: dict[str, Any] = dict(link_args)
         self.located = located
         self.version = version
         self.lang = current_language()

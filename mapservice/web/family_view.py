@@ -18,7 +18,7 @@ from shapely.geometry import Point
 from werkzeug.datastructures import MultiDict
 
 from mapservice import family, geocode, mapview, queries
-from mapservice.data_cache import data_version
+from mapservice.data_cache import VersionedCache, data_version
 from mapservice.db import get_session
 from mapservice.models import Offer, Site
 from mapservice.offer_snapshot import OfferRecords, offer_records
@@ -44,6 +44,7 @@ FILTER_KEYS = (
     "time",
     "bbox",
     "shown",
+    "start",
 )
 
 
@@ -144,12 +145,28 @@ def _site_markers(
     return markers
 
 
-def _service_areas(offers: list[Offer]) -> list[mapview.ServiceArea]:
-    return [
-        mapview.ServiceArea(mapview.display_geometry(offer.service_area), offer.id)
-        for offer in offers
-        if offer.site is None and offer.service_area is not None
-    ]
+# Service areas simplified for the map, per offer and data version (the whole city's are
+# large multipolygons: simplifying them on every page cost milliseconds).
+display_areas: VersionedCache[dict[str, Any]] = VersionedCache(512)
+
+
+def _service_areas(offers: list[Offer], version: int | None) -> list[mapview.ServiceArea]:
+    areas = []
+    for offer in offers:
+        area = offer.service_area
+        if offer.site is not None or area is None:
+            continue
+        if version is None:
+            geometry = mapview.display_geometry(area)
+        else:
+            geometry = display_areas.get(
+                get_session(),
+                ("area", offer.id),
+                lambda area=area: mapview.display_geometry(area),  # type: ignore[misc]
+                version=version,
+            )
+        areas.append(mapview.ServiceArea(geometry, offer.id))
+    return areas
 
 
 @dataclass
@@ -217,19 +234,37 @@ class FamilyView:
         }
 
     def more_context(self) -> dict[str, Any]:
-        """The "more" link: the same view listing one page more, scrolled to where the new
-        offers start (a plain link, so it works without JavaScript too)."""
+        """Links to the previous and the next page of the list: the same view from another
+        ``start``, scrolled to the list (plain links, so they work without JavaScript too;
+        ``family.js`` loads them in place from ``*_results_url``)."""
         answer = self.answer
-        if answer.more <= 0 or answer.next_offer is None:
-            return {"more_count": 0, "more_url": None, "more_results_url": None, "next_offer": None}
-        shown = len(answer.items) + family.PAGE_SIZE
-        args: dict[str, Any] = self.link_args() | {"shown": str(shown)}
-        return {
-            "more_count": min(family.PAGE_SIZE, answer.more),
-            "more_url": url_for("public.index", **args, _anchor=f"offer-{answer.next_offer}"),
-            "more_results_url": url_for("public.results", **args),
-            "next_offer": answer.next_offer,
+        shown = self.query.shown or len(answer.items)
+        context: dict[str, Any] = {
+            "page_first": answer.start + 1,
+            "page_last": answer.start + len(answer.items),
+            "prev_url": None,
+            "prev_results_url": None,
+            "next_url": None,
+            "next_results_url": None,
+            "next_offer": None,
         }
+        if answer.more > 0 and answer.next_offer is not None:
+            args: dict[str, Any] = self.link_args() | {"start": str(answer.start + shown)}
+            anchor = f"offer-{answer.next_offer}"
+            context["next_url"] = url_for("public.index", **args, _anchor=anchor)
+            context["next_results_url"] = url_for("public.results", **args)
+            context["next_offer"] = answer.next_offer
+        if answer.start > 0 and shown:
+            back: dict[str, Any] = self.link_args()
+            # From past the end (an old link after offers ended): back to the last page.
+            previous = max(0, min(answer.start, answer.total) - shown)
+            if previous:
+                back["start"] = str(previous)
+            else:
+                back.pop("start", None)
+            context["prev_url"] = url_for("public.index", **back, _anchor="results-heading")
+            context["prev_results_url"] = url_for("public.results", **back)
+        return context
 
     def map_data(self) -> dict[str, Any]:
         location = self.query.location if not self.error else None
@@ -237,7 +272,7 @@ class FamilyView:
             _site_markers(
                 self.offers, self.anchors, self.records.site_points if self.records else {}
             ),
-            _service_areas(self.offers),
+            _service_areas(self.offers, self.records.version if self.records else None),
             origin=[location.lat, location.lon] if location else None,
             minutes=self.query.minutes,
             profile=self.query.profile,
