@@ -141,12 +141,27 @@ def find_offers_page(
     return int(total or 0), list(session.scalars(page).unique())
 
 
-def find_sites(session: Session, bbox: BBox | None = None) -> list[Site]:
-    query = select(Site).options(selectinload(Site.offers)).order_by(Site.name, Site.id)
+def _sites_query(bbox: BBox | None) -> Select[tuple[Site]]:
+    query = select(Site)
     if bbox is not None:
         box = func.ST_MakeEnvelope(bbox.west, bbox.south, bbox.east, bbox.north, 4326)
         query = query.where(func.ST_Intersects(Site.geom, box))
+    return query
+
+
+def find_sites(session: Session, bbox: BBox | None = None) -> list[Site]:
+    query = _sites_query(bbox).options(selectinload(Site.offers)).order_by(Site.name, Site.id)
     return list(session.scalars(query))
+
+
+def find_sites_page(
+    session: Session, bbox: BBox | None, limit: int, offset: int = 0
+) -> tuple[int, list[Site]]:
+    """How many sites lie in ``bbox`` (all without), and ``limit`` of them from the
+    ``offset``-th, by name and id: one count and one query of at most ``limit`` rows."""
+    total = session.scalar(select(func.count()).select_from(_sites_query(bbox).subquery()))
+    query = _sites_query(bbox).options(selectinload(Site.offers)).order_by(Site.name, Site.id)
+    return int(total or 0), list(session.scalars(query.limit(limit).offset(offset)))
 
 
 def format_age_range(min_months: int, max_months: int) -> str:
