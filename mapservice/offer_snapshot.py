@@ -238,6 +238,13 @@ def _build_records(session: Session, version: int) -> OfferRecords:
 _records: dict[str, OfferRecords] = {}
 
 
+def clear() -> None:
+    """Forget every snapshot (for benchmarks measuring without caches)."""
+    with _lock:
+        _snapshots.clear()
+        _records.clear()
+
+
 def offer_records(session: Session, version: int) -> OfferRecords:
     """The family page's records for data version ``version``, which the session's
     transaction has read (built on the first request of a version, then shared)."""
