@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from mapservice import geocode, queries, school_holidays
 from mapservice.models import Offer, ScheduleSlot
+from mapservice.offer_snapshot import OfferRecords
+from mapservice.offer_snapshot import answers as records_answer
 from mapservice.validation import (
     BBox,
     ParameterError,
@@ -32,7 +34,7 @@ from mapservice.validation import (
     parse_weekday,
 )
 from mapservice.walking.profiles import WalkSettings
-from mapservice.walking.reach import reachable_offers
+from mapservice.walking.reach import reachable_offers, site_times
 
 TIMEZONE = ZoneInfo("Europe/Berlin")
 MINUTE_CHOICES = (5, 10, 15, 20)
@@ -40,9 +42,11 @@ DEFAULT_MINUTES = 15
 # The family page offers walking and walking with a pram (the engine's profiles).
 PROFILE_CHOICES = ("adult", "pram")
 DEFAULT_PROFILE = "adult"
-# The family list shows this many offers at first and this many more per "more" (``shown``).
+# The family list shows a page of this many offers (``shown``) from the ``start``-th (0 first),
+# with links to the previous and the next page.
 PAGE_SIZE = 25
 MAX_SHOWN = 5000
+MAX_START = 1_000_000
 DAYPART_CHOICES = ("morning", "afternoon", "evening")
 ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -64,8 +68,10 @@ class FamilyQuery:
     where: str = ""  # what was typed, if no point was given
     minutes: int = DEFAULT_MINUTES
     profile: str = DEFAULT_PROFILE
-    # How many offers to list (None: all). The rest is counted, not loaded where avoidable.
+    # How many offers to list (None: all) from the ``start``-th on. The rest is counted, not
+    # loaded where avoidable.
     shown: int | None = None
+    start: int = 0
     # The typed house number, when the address search landed on its street without it.
     missing_number: str = ""
 
@@ -92,6 +98,7 @@ def parse_family_query(args: Mapping[str, str]) -> FamilyQuery:
     profile = parse_choice(args, "profile", PROFILE_CHOICES, DEFAULT_PROFILE)
     location = Location(lat, lon, where) if lat is not None and lon is not None else None
     shown = parse_int(args, "shown", low=1, high=MAX_SHOWN)
+    start = parse_int(args, "start", low=0, high=MAX_START)
     return FamilyQuery(
         criteria=criteria,
         location=location,
@@ -99,6 +106,7 @@ def parse_family_query(args: Mapping[str, str]) -> FamilyQuery:
         minutes=int(minutes_raw) if minutes_raw else DEFAULT_MINUTES,
         profile=profile or DEFAULT_PROFILE,
         shown=PAGE_SIZE if shown is None else shown,
+        start=start or 0,
     )
 
 
@@ -137,33 +145,51 @@ class Listed:
 
 @dataclass(frozen=True)
 class FamilyAnswer:
-    """``items``: the offers listed (at most ``query.shown``), ``total``: all that fit;
-    ``next_offer``: the id of the first offer not listed yet (where the next page starts)."""
+    """``items``: the offers listed (at most ``query.shown``, from the ``start``-th of all
+    that fit, 0 first), ``total``: all that fit; ``next_offer``: the id of the first offer
+    after them (where the next page starts)."""
 
     items: list[Listed] = field(default_factory=list)
     located: bool = False
     estimated: bool = False
     total: int = 0
     next_offer: int | None = None
+    start: int = 0
 
     @property
     def more(self) -> int:
-        return self.total - len(self.items)
+        """How many fitting offers follow the listed ones."""
+        return max(0, self.total - self.start - len(self.items))
 
 
-def find_for_family(session: Session, query: FamilyQuery, settings: WalkSettings) -> FamilyAnswer:
+def find_for_family(
+    session: Session,
+    query: FamilyQuery,
+    settings: WalkSettings,
+    records: OfferRecords | None = None,
+) -> FamilyAnswer:
     """The offers that fit; reachable ones nearest first when a place is given.
+
+    ``records``: the data version's offers in memory (:mod:`mapservice.offer_snapshot`),
+    used where they can answer the filter (not for weekday or time of day), so the answer
+    costs the walking times' one statement and no loading of offers.
 
     Raises ``ParameterError`` (``lat``) when the walking engine refuses the point.
     """
+    if records is not None and records_answer(query.criteria):
+        return _from_records(session, query, settings, records)
     if query.location is None:
         if query.shown is None:
             offers = queries.find_offers(session, query.criteria)
             return FamilyAnswer([Listed(o, comes_home=o.site is None) for o in offers])
         # One more than shown: where the next page starts.
-        total, offers = queries.find_offers_page(session, query.criteria, query.shown + 1)
+        total, offers = queries.find_offers_page(
+            session, query.criteria, query.shown + 1, offset=query.start
+        )
         listed = [Listed(o, comes_home=o.site is None) for o in offers]
-        return _paged(listed, total, query.shown, located=False, estimated=False)
+        return _paged(
+            listed, total, query.shown, query.start, located=False, estimated=False, offset=True
+        )
     loc = query.location
     profile = settings.profiles[query.profile]
     answer = reachable_offers(
@@ -178,20 +204,64 @@ def find_for_family(session: Session, query: FamilyQuery, settings: WalkSettings
     here = BBox(loc.lon - eps, loc.lat - eps, loc.lon + eps, loc.lat + eps)
     home = queries.find_offers(session, replace(query.criteria, bbox=here))
     items += [Listed(o, comes_home=True) for o in home if o.site is None]
-    return _paged(items, len(items), query.shown, located=True, estimated=answer.estimated)
+    return _paged(
+        items, len(items), query.shown, query.start, located=True, estimated=answer.estimated
+    )
+
+
+def _from_records(
+    session: Session, query: FamilyQuery, settings: WalkSettings, records: OfferRecords
+) -> FamilyAnswer:
+    """:func:`find_for_family` with the offers taken from memory: the same answer."""
+    criteria = query.criteria
+    if query.location is None:
+        # Paged: the quarter's first (as find_offers_page); everything: by category.
+        fitting = records.fitting(criteria, quarter_first=query.shown is not None)
+        listed = [Listed(o, comes_home=o.site is None) for o in fitting]
+        if query.shown is None:
+            return FamilyAnswer(listed)
+        return _paged(listed, len(listed), query.shown, query.start, located=False, estimated=False)
+    loc = query.location
+    profile = settings.profiles[query.profile]
+    origin, found = site_times(session, loc.lon, loc.lat, query.minutes, profile, settings)
+    times = {time.site_id: time for time in found}  # nearest first
+    pairs = sorted(
+        (
+            (offer, time)
+            for site_id, time in times.items()
+            for offer in records.at_site(site_id, criteria)
+        ),
+        key=lambda pair: (pair[1].seconds, pair[0].title, pair[0].id),
+    )
+    items = [Listed(offer, round(time.seconds / 60, 1), time.estimated) for offer, time in pairs]
+    estimated = origin.estimated or any(time.estimated for _, time in pairs)
+    items += [Listed(o, comes_home=True) for o in records.coming_home(loc.lon, loc.lat, criteria)]
+    return _paged(items, len(items), query.shown, query.start, located=True, estimated=estimated)
 
 
 def _paged(
-    items: list[Listed], total: int, shown: int | None, *, located: bool, estimated: bool
+    items: list[Listed],
+    total: int,
+    shown: int | None,
+    start: int,
+    *,
+    located: bool,
+    estimated: bool,
+    offset: bool = False,
 ) -> FamilyAnswer:
-    listed = items if shown is None else items[:shown]
-    following = items[len(listed)] if len(items) > len(listed) else None
+    """The page of ``shown`` items from the ``start``-th; ``offset``: ``items`` begin there
+    already (the database skipped the ones before)."""
+    first = 0 if offset else start
+    listed = items[first:] if shown is None else items[first : first + shown]
+    after = first + len(listed)
+    following = items[after] if len(items) > after else None
     return FamilyAnswer(
         listed,
         located=located,
         estimated=estimated,
         total=total,
         next_offer=following.offer.id if following else None,
+        start=start,
     )
 
 

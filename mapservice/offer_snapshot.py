@@ -1,11 +1,17 @@
-"""An in-memory snapshot of the active offers, for hot read paths (the reach query).
+"""In-memory snapshots of the active offers, for hot read paths (the reach query, the
+family page).
 
 Loading offers through the ORM costs more than the whole reach lookup, so requests that
-already know which sites they want take the offers from a snapshot instead. The snapshot
-is keyed by the database's data version (migration 0007): a number drawn from a sequence
+already know which sites they want take the offers from a snapshot instead. The snapshots
+are keyed by the database's data version (migration 0007): a number drawn from a sequence
 whenever an offer, site, provider or schedule changes, and never reused, not even after a
 rollback. A request that reads the version in its own transaction therefore sees exactly
 the offers that transaction sees.
+
+Two kinds: :class:`OfferSnapshot` (plain records with their GeoJSON, for the API) and
+:class:`OfferRecords` (the ORM offers themselves, detached with site, provider and schedule
+loaded, for the family page's list and map). Detached objects are shared between requests
+and threads, so they are only ever read: never added to a session, never changed.
 """
 
 from __future__ import annotations
@@ -14,12 +20,24 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import text
+import shapely
+from geoalchemy2.shape import to_shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from mapservice.queries import OfferFilter, find_offers, offer_feature
+from mapservice.data_cache import database_key
+from mapservice.models import Offer, Site
+from mapservice.queries import (
+    OfferFilter,
+    find_anchor_sites,
+    find_offers,
+    in_area_kind,
+    offer_feature,
+)
 
 VERSION_SQL = text("SELECT n FROM data_version WHERE id = 1")
 
@@ -107,8 +125,7 @@ def offer_snapshot(session: Session, version: int | None = None) -> OfferSnapsho
     """The snapshot for the data version the session's transaction sees."""
     if version is None:
         version = int(session.execute(VERSION_SQL).scalar_one())
-    bind = session.get_bind()
-    key = bind.engine.url.render_as_string(hide_password=True)
+    key = database_key(session)
     snapshot = _snapshots.get(key)
     if snapshot is not None and snapshot.version == version:
         return snapshot
@@ -121,3 +138,125 @@ def offer_snapshot(session: Session, version: int | None = None) -> OfferSnapsho
             if current is None or current.version < version:
                 _snapshots[key] = snapshot
     return snapshot
+
+
+def offer_fits(offer: Offer, criteria: OfferFilter) -> bool:
+    """:meth:`SnapshotOffer.fits` for an ORM offer (criteria the snapshots answer)."""
+    if criteria.age_months is not None and not (
+        offer.age_min_months <= criteria.age_months < offer.age_max_months
+    ):
+        return False
+    if criteria.categories and offer.category not in criteria.categories:
+        return False
+    if criteria.languages and not set(offer.languages or ()).intersection(criteria.languages):
+        return False
+    return not (criteria.free_only and offer.cost_free is not True)
+
+
+@dataclass(frozen=True)
+class HomeVisit:
+    """An offer that comes to the family's home, with the area it serves."""
+
+    offer: Offer
+    area: BaseGeometry  # prepared (shapely.prepare) for repeated point tests
+
+
+@dataclass(frozen=True, eq=False)
+class OfferRecords:
+    """The active offers as detached ORM objects (site, provider, schedule loaded), in the
+    order of :func:`mapservice.queries.find_offers` (category, title, id), with where each
+    lies and the network's anchor sites. Read only."""
+
+    version: int
+    offers: tuple[Offer, ...]
+    by_site: dict[int, tuple[Offer, ...]]
+    home_visits: tuple[HomeVisit, ...]
+    in_quarter: frozenset[int]  # ids of offers at a site in, or serving, the quarter
+    anchors: tuple[Site, ...]
+    site_points: dict[int, tuple[float, float]]  # site id -> (lat, lon)
+
+    def at_site(self, site_id: int, criteria: OfferFilter) -> list[Offer]:
+        return [offer for offer in self.by_site.get(site_id, ()) if offer_fits(offer, criteria)]
+
+    def coming_home(self, lon: float, lat: float, criteria: OfferFilter) -> list[Offer]:
+        """Offers that come to a home at (lon, lat): the point lies in their service area
+        (the same few-centimetre box the SQL path intersects)."""
+        eps = 1e-7
+        here = shapely.box(lon - eps, lat - eps, lon + eps, lat + eps)
+        return [
+            visit.offer
+            for visit in self.home_visits
+            if offer_fits(visit.offer, criteria) and visit.area.intersects(here)
+        ]
+
+    @cached_property
+    def quarter_first(self) -> tuple[Offer, ...]:
+        """The offers, the quarter's first, then by category, title and id (the order of
+        :func:`mapservice.queries.find_offers_page`)."""
+        return tuple(sorted(self.offers, key=lambda offer: offer.id not in self.in_quarter))
+
+    def fitting(self, criteria: OfferFilter, *, quarter_first: bool = True) -> list[Offer]:
+        """All fitting offers in the order of :attr:`quarter_first` (else by category, title
+        and id, as :func:`mapservice.queries.find_offers`)."""
+        offers = self.quarter_first if quarter_first else self.offers
+        return [offer for offer in offers if offer_fits(offer, criteria)]
+
+
+def _build_records(session: Session, version: int) -> OfferRecords:
+    # A session of its own on the request's connection: the same transaction (and so the
+    # same data), but its own identity map, so the request's objects are not detached.
+    with Session(bind=session.connection(), autoflush=False) as reader:
+        offers = tuple(find_offers(reader, OfferFilter()))
+        anchors = tuple(find_anchor_sites(reader))
+        quarter = select(Offer.id).where(Offer.status == "active", in_area_kind("quarter"))
+        in_quarter = frozenset(reader.scalars(quarter))
+    by_site: dict[int, list[Offer]] = defaultdict(list)
+    home_visits = []
+    points: dict[int, tuple[float, float]] = {}
+    for offer in offers:
+        if offer.site is not None:
+            by_site[offer.site.id].append(offer)
+        elif offer.service_area is not None:
+            area = to_shape(offer.service_area)
+            shapely.prepare(area)
+            home_visits.append(HomeVisit(offer, area))
+    for site in [*(o.site for o in offers if o.site is not None), *anchors]:
+        if site.id not in points:
+            point = to_shape(site.geom)
+            points[site.id] = (point.y, point.x)  # type: ignore[attr-defined]
+    return OfferRecords(
+        version=version,
+        offers=offers,
+        by_site={site: tuple(found) for site, found in by_site.items()},
+        home_visits=tuple(home_visits),
+        in_quarter=in_quarter,
+        anchors=anchors,
+        site_points=points,
+    )
+
+
+_records: dict[str, OfferRecords] = {}
+
+
+def clear() -> None:
+    """Forget every snapshot (for benchmarks measuring without caches)."""
+    with _lock:
+        _snapshots.clear()
+        _records.clear()
+
+
+def offer_records(session: Session, version: int) -> OfferRecords:
+    """The family page's records for data version ``version``, which the session's
+    transaction has read (built on the first request of a version, then shared)."""
+    key = database_key(session)
+    records = _records.get(key)
+    if records is not None and records.version == version:
+        return records
+    with _lock:
+        records = _records.get(key)
+        if records is None or records.version != version:
+            records = _build_records(session, version)
+            current = _records.get(key)
+            if current is None or current.version < version:
+                _records[key] = records
+    return records

@@ -118,11 +118,16 @@ def in_area_kind(kind: str) -> Any:
 
 
 def find_offers_page(
-    session: Session, criteria: OfferFilter, limit: int, *, first_in: str = "quarter"
+    session: Session,
+    criteria: OfferFilter,
+    limit: int,
+    *,
+    offset: int = 0,
+    first_in: str = "quarter",
 ) -> tuple[int, list[Offer]]:
-    """How many offers match, and the first ``limit`` of them: those in an area of kind
-    ``first_in`` (the network's quarter) first, then the rest; each part by category and
-    title. One count and one query of at most ``limit`` rows, however many match."""
+    """How many offers match, and ``limit`` of them from the ``offset``-th: those in an area
+    of kind ``first_in`` (the network's quarter) first, then the rest; each part by category
+    and title. One count and one query of at most ``limit`` rows, however many match."""
     total = session.scalar(
         select(func.count()).select_from(Offer).where(*offer_conditions(criteria))
     )
@@ -132,15 +137,31 @@ def find_offers_page(
         .order_by(None)
         .order_by(nearby_first, Offer.category, Offer.title, Offer.id)
     )
-    return int(total or 0), list(session.scalars(query.limit(limit)).unique())
+    page = query.limit(limit).offset(offset)
+    return int(total or 0), list(session.scalars(page).unique())
 
 
-def find_sites(session: Session, bbox: BBox | None = None) -> list[Site]:
-    query = select(Site).options(selectinload(Site.offers)).order_by(Site.name, Site.id)
+def _sites_query(bbox: BBox | None) -> Select[tuple[Site]]:
+    query = select(Site)
     if bbox is not None:
         box = func.ST_MakeEnvelope(bbox.west, bbox.south, bbox.east, bbox.north, 4326)
         query = query.where(func.ST_Intersects(Site.geom, box))
+    return query
+
+
+def find_sites(session: Session, bbox: BBox | None = None) -> list[Site]:
+    query = _sites_query(bbox).options(selectinload(Site.offers)).order_by(Site.name, Site.id)
     return list(session.scalars(query))
+
+
+def find_sites_page(
+    session: Session, bbox: BBox | None, limit: int, offset: int = 0
+) -> tuple[int, list[Site]]:
+    """How many sites lie in ``bbox`` (all without), and ``limit`` of them from the
+    ``offset``-th, by name and id: one count and one query of at most ``limit`` rows."""
+    total = session.scalar(select(func.count()).select_from(_sites_query(bbox).subquery()))
+    query = _sites_query(bbox).options(selectinload(Site.offers)).order_by(Site.name, Site.id)
+    return int(total or 0), list(session.scalars(query.limit(limit).offset(offset)))
 
 
 def format_age_range(min_months: int, max_months: int) -> str:

@@ -145,3 +145,60 @@ def test_compressed_and_plain_answers_agree(client, many_offers):
     import gzip
 
     assert gzip.decompress(packed.get_data()) == plain.get_data()
+
+
+# --- /api/sites, paged the same way ---------------------------------------------------
+
+
+@pytest.fixture
+def many_sites(db_session):
+    """More sites than one default page holds (the bundled data has ~100)."""
+    sites = [
+        Site(
+            name=f"Pagingort {n:03d}",
+            geom=from_shape(Point(7.46 + n * 1e-5, 51.52), srid=4326),
+            source_dataset="test",
+            source_id=f"paging-site-{n}",
+        )
+        for n in range(DEFAULT_LIMIT + 1)
+    ]
+    db_session.add_all(sites)
+    db_session.flush()
+    return sites
+
+
+def test_sites_are_paged_by_default_and_say_how_many_matched(client, many_sites):
+    body = get_page(client, "/api/sites")
+    assert body["numberMatched"] > DEFAULT_LIMIT
+    assert body["numberReturned"] == len(body["features"]) == DEFAULT_LIMIT
+    assert link(body, "next") is not None and link(body, "prev") is None
+
+
+def test_following_the_sites_next_links_gives_every_site_once(client, many_sites):
+    url: str | None = "/api/sites?limit=70"
+    seen: list[int] = []
+    while url is not None:
+        body = get_page(client, url)
+        seen += [feature["id"] for feature in body["features"]]
+        url = link(body, "next") and relative(link(body, "next"))
+    assert len(seen) == len(set(seen)) == body["numberMatched"]
+    assert {site.id for site in many_sites} <= set(seen)
+
+
+def test_the_sites_bbox_counts_and_pages_what_lies_inside(client, many_sites):
+    bbox = "7.4599,51.5199,7.4611,51.5201"  # the first ~110 test sites, nothing else
+    first = get_page(client, f"/api/sites?bbox={bbox}&limit=50")
+    inside = [s for s in many_sites if 7.4599 <= 7.46 + int(s.source_id[12:]) * 1e-5 <= 7.4611]
+    assert first["numberMatched"] == len(inside)
+    query = parse_qs(urlsplit(link(first, "next")).query)
+    assert query["bbox"] == [bbox] and query["offset"] == ["50"]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [("limit=0", "limit"), (f"limit={MAX_LIMIT + 1}", "limit"), ("offset=-1", "offset")],
+)
+def test_bad_sites_paging_parameters_are_400_naming_them(client, query, parameter):
+    response = client.get(f"/api/sites?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["parameter"] == parameter

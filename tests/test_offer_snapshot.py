@@ -109,3 +109,64 @@ def site_lon(session: Session, site: Site) -> float:
 
 def site_lat(session: Session, site: Site) -> float:
     return session.scalar(select(Site.geom.ST_Y()).where(Site.id == site.id))
+
+
+# --- the family page's records (detached ORM offers) -----------------------------------
+
+
+def family_answers(session: Session, query: Any) -> tuple[Any, Any]:
+    from mapservice.data_cache import data_version
+    from mapservice.family import find_for_family
+    from mapservice.offer_snapshot import offer_records
+
+    records = offer_records(session, data_version(session))
+    return (
+        find_for_family(session, query, SETTINGS, records),
+        find_for_family(session, query, SETTINGS),
+    )
+
+
+def answer_rows(answer: Any) -> list[tuple]:
+    return [(i.offer.id, i.minutes, i.estimated, i.comes_home) for i in answer.items]
+
+
+@pytest.mark.parametrize("where", [None, HOME, NORDSTADT, OFF_NETWORK])
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        OfferFilter(),
+        OfferFilter(age_months=30),
+        OfferFilter(age_months=3, categories=("day_care", "baby_parent_meetup")),
+        OfferFilter(categories=("playground",), free_only=True),
+        OfferFilter(languages=("tr", "ar")),
+    ],
+)
+@pytest.mark.parametrize(("shown", "start"), [(25, 0), (7, 7), (None, 0), (25, 10_000)])
+def test_family_records_answer_like_the_database(db_session, where, criteria, shown, start):
+    from mapservice.family import FamilyQuery, Location
+
+    location = Location(where[1], where[0], "") if where else None
+    query = FamilyQuery(criteria, location, minutes=20, shown=shown, start=start)
+    fast, slow = family_answers(db_session, query)
+    assert answer_rows(fast) == answer_rows(slow)
+    assert (fast.total, fast.next_offer, fast.located, fast.estimated, fast.start) == (
+        slow.total,
+        slow.next_offer,
+        slow.located,
+        slow.estimated,
+        slow.start,
+    )
+
+
+def test_family_records_list_home_visits_where_their_area_holds_the_home(db_session):
+    from mapservice.family import FamilyQuery, Location
+
+    visits = db_session.scalars(
+        select(Offer).where(Offer.site_id.is_(None), Offer.status == "active")
+    ).all()
+    assert visits, "the bundled data has offers that come to the family's home"
+    for where in (HOME, NORDSTADT, OFF_NETWORK):
+        query = FamilyQuery(OfferFilter(), Location(where[1], where[0], ""), minutes=5)
+        fast, slow = family_answers(db_session, query)
+        home = [i.offer.id for i in fast.items if i.comes_home]
+        assert home == [i.offer.id for i in slow.items if i.comes_home]

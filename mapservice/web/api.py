@@ -7,7 +7,8 @@
                          ``numberMatched``, ``numberReturned`` and ``links`` (self, next,
                          prev) as in OGC API - Features (:mod:`mapservice.paging`).
 ``GET /api/offers/<id>`` one offer as a Feature, with an ``ETag`` (writes: web/write_api.py).
-``GET /api/sites``       sites as a FeatureCollection; filter ``bbox``.
+``GET /api/sites``       sites as a FeatureCollection; filter ``bbox``; paged like
+                         ``/api/offers``.
 ``GET /api/categories``  the life-phase taxonomy.
 ``GET /api/health``      liveness: 200 while the process serves requests (no database).
 ``GET /api/ready``       readiness: 200 when the database answers, else 503 (Retry-After).
@@ -17,6 +18,7 @@ Bad parameters answer 400 with ``{"error", "parameter", "message"}``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
@@ -72,13 +74,8 @@ def offers() -> Response:
     data stays the same."""
     criteria = queries.offer_filter_from_args(request.args)
     page = parse_page(request.args)
-    others = tuple(
-        sorted((k, v) for k, v in request.args.items(multi=True) if k not in ("limit", "offset"))
-    )
-
-    def url_for_page(limit: int, offset: int) -> str:
-        args = [*others, ("limit", str(limit)), ("offset", str(offset))]
-        return f"{request.base_url}?{urlencode(args)}"
+    others = _other_args()
+    url_for_page = _url_for_page(others)
 
     def build(session: Session) -> bytes:
         found = queries.find_offers(session, criteria)
@@ -118,13 +115,44 @@ def offer(offer_id: int) -> Response:
 @bp.get("/sites")
 @describe(
     "Sites where offers happen",
+    description="Sites by name, optionally within a bbox; a page of at most limit of them "
+    "(default 200), with numberMatched, numberReturned and links (self, next, prev) as in "
+    "OGC API - Features.",
     tags=["offers"],
-    parameters=[c.BBOX],
+    parameters=[c.BBOX, c.LIMIT, c.OFFSET],
     responses={200: ok("Sites", GEOJSON, "A FeatureCollection of sites"), 400: BAD_PARAMETER},
 )
 def sites() -> Response:
-    found = queries.find_sites(get_session(), parse_bbox(request.args))
-    return geojson_response(queries.feature_collection(queries.site_feature(s) for s in found))
+    """A page of the sites (see :mod:`mapservice.paging`), from memory while the data stays
+    the same."""
+    bbox = parse_bbox(request.args)
+    page = parse_page(request.args)
+    others = _other_args()
+
+    def build(session: Session) -> bytes:
+        matched, found = queries.find_sites_page(session, bbox, page.limit, page.offset)
+        members = page_members(page, matched, len(found), _url_for_page(others), GEOJSON)
+        features = (queries.site_feature(site) for site in found)
+        return orjson.dumps(queries.feature_collection(features, **members))
+
+    return cached_answer(("sites", request.base_url, others, page), build, GEOJSON)
+
+
+def _other_args() -> tuple[tuple[str, str], ...]:
+    """The request's parameters but the page's, in a stable order (a cache key)."""
+    return tuple(
+        sorted((k, v) for k, v in request.args.items(multi=True) if k not in ("limit", "offset"))
+    )
+
+
+def _url_for_page(others: tuple[tuple[str, str], ...]) -> Callable[[int, int], str]:
+    base = request.base_url
+
+    def url_for_page(limit: int, offset: int) -> str:
+        args = [*others, ("limit", str(limit)), ("offset", str(offset))]
+        return f"{base}?{urlencode(args)}"
+
+    return url_for_page
 
 
 @bp.get("/categories")

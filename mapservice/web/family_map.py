@@ -100,6 +100,19 @@ def offer_languages(session: Session, version: int) -> list[str]:
 facts: VersionedCache[Markup] = VersionedCache(8 * 1024 * 1024, getsizeof=len)
 
 
+def labels() -> Any:
+    """``templates/_labels.html`` as a module in the page's language: its ~40 wordings are
+    translated once per language and process, not on every page (``{% from … with
+    context %}`` evaluates the whole file each time)."""
+    language = current_language()
+    by_language: dict[str, Any] = current_app.extensions.setdefault("mapservice_labels", {})
+    found = by_language.get(language)
+    if found is None:
+        found = current_app.jinja_env.get_template("_labels.html").make_module()
+        by_language[language] = found
+    return found
+
+
 def remember_data_version(version: int) -> None:
     """Let the templates' cached parts (:func:`offer_facts`) know the request's data version."""
     g.data_version = version

@@ -12,18 +12,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from werkzeug.datastructures import MultiDict
 
 from mapservice import family, geocode, mapview, queries
-from mapservice.data_cache import data_version
+from mapservice.data_cache import VersionedCache, data_version
 from mapservice.db import get_session
 from mapservice.models import Offer, Site
+from mapservice.offer_snapshot import OfferRecords, offer_records
 from mapservice.taxonomy import categories
 from mapservice.validation import ParameterError, parse_age_months
-from mapservice.web import family_map
+from mapservice.web import family_list, family_map
 from mapservice.web.walking_api import walk_settings
 
 FILTER_KEYS = (
@@ -43,6 +44,7 @@ FILTER_KEYS = (
     "time",
     "bbox",
     "shown",
+    "start",
 )
 
 
@@ -112,7 +114,11 @@ def _group_by_category(items: list[family.Listed]) -> list[tuple[str, list[famil
     return [(key, grouped[key]) for key in categories() if key in grouped]
 
 
-def _site_markers(offers: list[Offer], anchors: list[Site]) -> list[mapview.SiteMarker]:
+def _site_markers(
+    offers: list[Offer], anchors: list[Site], points: dict[int, tuple[float, float]]
+) -> list[mapview.SiteMarker]:
+    """The sites to draw; ``points``: (lat, lon) by site id, known ahead (else read from
+    the geometry)."""
     by_site: dict[int, tuple[Site, list[int]]] = {}
     for anchor in anchors:  # anchors stay on the map for orientation, even with no match
         by_site[anchor.id] = (anchor, [])
@@ -121,12 +127,15 @@ def _site_markers(offers: list[Offer], anchors: list[Site]) -> list[mapview.Site
             by_site.setdefault(offer.site.id, (offer.site, []))[1].append(offer.id)
     markers = []
     for site, offer_ids in by_site.values():
-        point = to_shape(site.geom)
-        assert isinstance(point, Point)
+        lat_lon = points.get(site.id)
+        if lat_lon is None:
+            point = to_shape(site.geom)
+            assert isinstance(point, Point)
+            lat_lon = (point.y, point.x)
         markers.append(
             mapview.SiteMarker(
-                lat=point.y,
-                lon=point.x,
+                lat=lat_lon[0],
+                lon=lat_lon[1],
                 name=site.name,
                 address=site.address,
                 is_anchor=site.is_anchor,
@@ -136,12 +145,28 @@ def _site_markers(offers: list[Offer], anchors: list[Site]) -> list[mapview.Site
     return markers
 
 
-def _service_areas(offers: list[Offer]) -> list[mapview.ServiceArea]:
-    return [
-        mapview.ServiceArea(mapview.display_geometry(offer.service_area), offer.id)
-        for offer in offers
-        if offer.site is None and offer.service_area is not None
-    ]
+# Service areas simplified for the map, per offer and data version (the whole city's are
+# large multipolygons: simplifying them on every page cost milliseconds).
+display_areas: VersionedCache[dict[str, Any]] = VersionedCache(512)
+
+
+def _service_areas(offers: list[Offer], version: int | None) -> list[mapview.ServiceArea]:
+    areas = []
+    for offer in offers:
+        area = offer.service_area
+        if offer.site is not None or area is None:
+            continue
+        if version is None:
+            geometry = mapview.display_geometry(area)
+        else:
+            geometry = display_areas.get(
+                get_session(),
+                ("area", offer.id),
+                lambda area=area: mapview.display_geometry(area),  # type: ignore[misc]
+                version=version,
+            )
+        areas.append(mapview.ServiceArea(geometry, offer.id))
+    return areas
 
 
 @dataclass
@@ -156,6 +181,7 @@ class FamilyView:
     age_months: int | None = None
     places: list[geocode.Place] = field(default_factory=list)
     anchors: list[Site] = field(default_factory=list)
+    records: OfferRecords | None = None
 
     @property
     def offers(self) -> list[Offer]:
@@ -201,29 +227,52 @@ class FamilyView:
             "groups": [] if answer.located else _group_by_category(answer.items),
             "offer_count": answer.total,
             "link_args": self.link_args(),
+            "entries": family_list.ListEntries(
+                self.link_args(), answer.located, g.get("data_version")
+            ),
             **self.more_context(),
         }
 
     def more_context(self) -> dict[str, Any]:
-        """The "more" link: the same view listing one page more, scrolled to where the new
-        offers start (a plain link, so it works without JavaScript too)."""
+        """Links to the previous and the next page of the list: the same view from another
+        ``start``, scrolled to the list (plain links, so they work without JavaScript too;
+        ``family.js`` loads them in place from ``*_results_url``)."""
         answer = self.answer
-        if answer.more <= 0 or answer.next_offer is None:
-            return {"more_count": 0, "more_url": None, "more_results_url": None, "next_offer": None}
-        shown = len(answer.items) + family.PAGE_SIZE
-        args: dict[str, Any] = self.link_args() | {"shown": str(shown)}
-        return {
-            "more_count": min(family.PAGE_SIZE, answer.more),
-            "more_url": url_for("public.index", **args, _anchor=f"offer-{answer.next_offer}"),
-            "more_results_url": url_for("public.results", **args),
-            "next_offer": answer.next_offer,
+        shown = self.query.shown or len(answer.items)
+        context: dict[str, Any] = {
+            "page_first": answer.start + 1,
+            "page_last": answer.start + len(answer.items),
+            "prev_url": None,
+            "prev_results_url": None,
+            "next_url": None,
+            "next_results_url": None,
+            "next_offer": None,
         }
+        if answer.more > 0 and answer.next_offer is not None:
+            args: dict[str, Any] = self.link_args() | {"start": str(answer.start + shown)}
+            anchor = f"offer-{answer.next_offer}"
+            context["next_url"] = url_for("public.index", **args, _anchor=anchor)
+            context["next_results_url"] = url_for("public.results", **args)
+            context["next_offer"] = answer.next_offer
+        if answer.start > 0 and shown:
+            back: dict[str, Any] = self.link_args()
+            # From past the end (an old link after offers ended): back to the last page.
+            previous = max(0, min(answer.start, answer.total) - shown)
+            if previous:
+                back["start"] = str(previous)
+            else:
+                back.pop("start", None)
+            context["prev_url"] = url_for("public.index", **back, _anchor="results-heading")
+            context["prev_results_url"] = url_for("public.results", **back)
+        return context
 
     def map_data(self) -> dict[str, Any]:
         location = self.query.location if not self.error else None
         return mapview.map_data(
-            _site_markers(self.offers, self.anchors),
-            _service_areas(self.offers),
+            _site_markers(
+                self.offers, self.anchors, self.records.site_points if self.records else {}
+            ),
+            _service_areas(self.offers, self.records.version if self.records else None),
             origin=[location.lat, location.lon] if location else None,
             minutes=self.query.minutes,
             profile=self.query.profile,
@@ -242,18 +291,20 @@ def family_view(raw: MultiDict[str, str]) -> FamilyView:
     args = normalised_args(raw)
     session = get_session()
     # Read first: what the page then renders from cache is at least this new.
-    family_map.remember_data_version(data_version(session))
+    version = data_version(session)
+    family_map.remember_data_version(version)
+    records = offer_records(session, version)
     error: ParameterError | None = None
     places: list[geocode.Place] = []
     try:
         query = family.parse_family_query(args)
         query, places = family.locate_address(session, query, map_centre())
-        answer = family.find_for_family(session, query, walk_settings())
+        answer = family.find_for_family(session, query, walk_settings(), records)
     except ParameterError as exc:
         # Show everything rather than nothing, and say which input was not understood.
         error = exc
         query = family.FamilyQuery(criteria=queries.OfferFilter(), shown=family.PAGE_SIZE)
-        answer = family.find_for_family(session, query, walk_settings())
+        answer = family.find_for_family(session, query, walk_settings(), records)
     try:
         age_months = parse_age_months(args)
     except ParameterError:
@@ -273,5 +324,6 @@ def family_view(raw: MultiDict[str, str]) -> FamilyView:
         error=error,
         age_months=age_months,
         places=places,
-        anchors=queries.find_anchor_sites(session),
+        anchors=list(records.anchors),
+        records=records,
     )

@@ -43,6 +43,7 @@ from mapservice.web.family_view import (
 
 bp = Blueprint("public", __name__)
 bp.add_app_template_global(family_map.offer_facts, "offer_facts")
+bp.add_app_template_global(family_map.labels, "family_labels")
 
 
 def _page_options(view: FamilyView, version: int) -> dict[str, Any]:

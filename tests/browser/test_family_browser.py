@@ -166,3 +166,28 @@ def test_accessibility_main_offer_and_print(phone_de: Page, base_url: str, engin
         page.goto(base_url + path)
         page.wait_for_load_state("load")
         assert _blocking(page) == [], path
+
+
+def test_list_pages_load_in_place_and_back(phone_de: Page, base_url: str, requests) -> None:
+    """ "Next page" and "previous page" replace the list in place (no reload), keep the URL
+    in step and move the focus to the new page's start."""
+    page = phone_de
+    page.goto(f"{base_url}/")
+    entries = page.locator("#results li.offer")
+    first_page = [entries.nth(i).get_attribute("id") for i in range(entries.count())]
+    heading = page.locator("#results-heading").inner_text()
+    following = page.locator("#results a.next-link")
+    target = following.get_attribute("data-next")
+    following.click()
+    updated(page, 1)
+    assert "start=25" in page.url
+    second_page = [entries.nth(i).get_attribute("id") for i in range(entries.count())]
+    assert second_page[0] == target and not set(first_page) & set(second_page)
+    assert page.locator("#results-heading").inner_text() == heading  # same count of all
+    assert page.evaluate("document.activeElement.closest('li.offer').id") == target
+    page.locator("#results a.prev-link").click()
+    updated(page, 2)
+    assert [entries.nth(i).get_attribute("id") for i in range(entries.count())] == first_page
+    assert "start=" not in page.url
+    assert page.evaluate("document.activeElement.id") == "results-heading"
+    assert requests.elsewhere() == []

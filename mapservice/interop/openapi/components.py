@@ -159,6 +159,12 @@ LINK = {
         "title": {"type": "string"},
     },
 }
+# A page of a longer answer (mapservice.paging), as in OGC API - Features.
+PAGE_MEMBERS: dict[str, Any] = {
+    "numberMatched": {"type": "integer", "minimum": 0, "description": "All that fit"},
+    "numberReturned": {"type": "integer", "minimum": 0, "description": "On this page"},
+    "links": {"type": "array", "items": LINK},
+}
 SCHEMAS: dict[str, Any] = {
     "ParameterError": {
         "type": "object",
@@ -179,12 +185,7 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "OfferFeature": _feature(OFFER_PROPERTIES, POINT_OR_AREA),
-    "Offers": _collection(
-        "OfferFeature",
-        numberMatched={"type": "integer", "minimum": 0, "description": "All that fit"},
-        numberReturned={"type": "integer", "minimum": 0, "description": "On this page"},
-        links={"type": "array", "items": LINK},
-    ),
+    "Offers": _collection("OfferFeature", **PAGE_MEMBERS),
     "ReachableOffer": _feature(
         {
             **OFFER_PROPERTIES,
@@ -218,7 +219,7 @@ SCHEMAS: dict[str, Any] = {
         },
         {**POINT_OR_AREA, "properties": {"type": {"const": "Point"}}},
     ),
-    "Sites": _collection("SiteFeature"),
+    "Sites": _collection("SiteFeature", **PAGE_MEMBERS),
     "Isochrone": {
         "type": "object",
         "required": ["type", "features", "profile", "estimated", "origin"],

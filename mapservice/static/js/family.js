@@ -170,8 +170,10 @@
           url.searchParams.set("lang", a.dataset.lang);
           a.href = url.pathname + url.search;
         });
+        // The first new offer's link after "next"; the list's heading (tabindex -1) after
+        // "previous": focus moves there, and the view with it.
         var first = focusId && document.getElementById(focusId);
-        var firstLink = first && first.querySelector("a");
+        var firstLink = first && (first.querySelector("a") || first);
         if (firstLink) firstLink.focus();
         window.familyLastUpdateMs = performance.now() - started;
         document.documentElement.dataset.updated = String(mine);
@@ -179,7 +181,7 @@
       .catch(function () { status.textContent = text.failed; });
   }
 
-  // "More offers": the next page in place; the link itself works without JavaScript.
+  // "Previous" / "next page": loaded in place; the links themselves work without JavaScript.
   results.addEventListener("click", function (event) {
     var more = event.target.closest && event.target.closest("a.more-link");
     if (!more || !more.dataset.results) return;
