@@ -310,3 +310,11 @@ def estimated_seconds(
     seconds = np.hypot(xy[:, 0] - x, xy[:, 1] - y) * settings.detour_factor / profile.speed_mps
     keep = seconds <= limit_s
     return ids[keep], seconds[keep]
+
+
+def warm_up(session: Session, settings: WalkSettings) -> ReachState:
+    """Load the graphs, their R-trees and the site snaps of the current data version, so
+    that a worker's first reach request finds them (the whole city's network takes
+    seconds to load)."""
+    version = session.execute(text("SELECT n FROM data_version WHERE id = 1")).scalar_one()
+    return reach_state(session, int(version), settings)
