@@ -19,6 +19,7 @@ snap rewritten, and the answer is always that of the transaction's own data vers
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ import numpy as np
 import shapely
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from mapservice.walking.graph import MIN_LENGTH_M, WalkGraph, get_graph, network_versions
@@ -189,10 +190,17 @@ _lock = threading.Lock()
 _states: dict[str, ReachState] = {}
 
 
+_keys: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
 def _database_key(session: Session) -> str:
+    """The database's URL without password, rendered once per engine (13 µs a time)."""
     bind = session.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
-    return engine.url.render_as_string(hide_password=True)
+    key = _keys.get(engine)
+    if key is None:
+        key = _keys[engine] = engine.url.render_as_string(hide_password=True)
+    return key
 
 
 def reach_state(session: Session, version: int, settings: WalkSettings) -> ReachState:
