@@ -187,9 +187,11 @@ def _build(
 
 
 _lock = threading.Lock()
-_states: dict[str, ReachState] = {}
-
-
+# Per database, the states of the last few data versions: a transaction that wrote (and
+# will roll back) sees a newer version than the committed one the other requests see, and
+# neither should rebuild the other's on every request. They share graphs and R-trees.
+_states: dict[str, dict[int, ReachState]] = {}
+KEEP_VERSIONS = 4
 _keys: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
@@ -207,17 +209,17 @@ def reach_state(session: Session, version: int, settings: WalkSettings) -> Reach
     """The state for the data version the session's transaction sees (``version``, read in
     it): built on the first request of a version, from the graphs in the cache."""
     key = _database_key(session)
-    state = _states.get(key)
-    if state is not None and state.version == version:
+    state = _states.get(key, {}).get(version)
+    if state is not None:
         return state
     with _lock:
-        state = _states.get(key)
-        if state is None or state.version != version:
-            state = _build(session, version, settings, state)
-            current = _states.get(key)
-            # Keep the newest version: an older transaction must not evict it.
-            if current is None or current.version < version:
-                _states[key] = state
+        states = _states.setdefault(key, {})
+        state = states.get(version)
+        if state is None:
+            newest = states[max(states)] if states else None
+            state = states[version] = _build(session, version, settings, newest)
+            for old in sorted(states)[:-KEEP_VERSIONS]:
+                del states[old]
     return state
 
 
