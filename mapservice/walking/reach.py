@@ -145,7 +145,7 @@ def _versioned_site_times(
         flags = np.ones(len(ids), dtype=bool)
     else:
         origin = Origin(lon, lat, snap.snap(), snap.distance_m)
-        sites = state.profiles[profile.key]
+        sites = state.sites_of(profile.key)
         routed_ids, routed = routed_seconds(state, snap, profile, limit)
         guessed_ids, guessed = estimated_seconds(
             sites.unrouted_ids, sites.unrouted_xy, x, y, profile, settings, limit

@@ -81,6 +81,11 @@ class ReachState:
     all_xy: np.ndarray
     profiles: dict[str, ProfileSites]
 
+    def sites_of(self, profile: str) -> ProfileSites:
+        """The sites as placed for ``profile``; a profile never snapped has all estimated."""
+        found = self.profiles.get(profile)
+        return found if found is not None else ProfileSites({}, self.all_ids, self.all_xy)
+
 
 @dataclass(frozen=True)
 class SearchSnap:
@@ -166,7 +171,7 @@ def _build(
     ).tuples():
         xy[site_id] = (x, y)
         network = networks.get(network_id) if network_id is not None else None
-        if network is None or profile not in settings.profiles:
+        if network is None:
             continue
         graph = network.graph
         position = int(np.searchsorted(graph.edge_ids, edge_id))
@@ -175,7 +180,7 @@ def _build(
     all_ids = np.fromiter(xy.keys(), dtype=np.int64, count=len(xy))
     all_xy = np.array(list(xy.values()), dtype=float).reshape(-1, 2)
     profiles = {}
-    for key in settings.profiles:
+    for key in set(settings.profiles) | set(placed):
         routed = {
             network_id: _routed(networks[network_id].graph, rows)
             for network_id, rows in placed[key].items()
@@ -282,7 +287,7 @@ def routed_seconds(
     """Site ids and walking seconds (within ``limit_s``) of the sites routed for
     ``profile`` on the snapped network, from one search."""
     graph = snap.network.graph
-    sites = state.profiles[profile.key].routed.get(graph.network_id)
+    sites = state.sites_of(profile.key).routed.get(graph.network_id)
     if sites is None or not len(sites.site_ids):
         return np.array([], np.int64), np.array([], float)
     limit_m = limit_s * profile.speed_mps
