@@ -336,25 +336,14 @@ class WalkStreet(Base):
     point: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=False))
 
 
-class SiteReach(Base):
-    """Precomputed walking seconds from a site to a network node, per walking profile."""
-
-    __tablename__ = "site_reach"
-
-    profile: Mapped[str] = mapped_column(String(20), primary_key=True)
-    node_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    site_id: Mapped[int] = mapped_column(
-        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    seconds: Mapped[float] = mapped_column(Float)
-
-
 class WalkSiteSnap(Base):
     """Where a site meets the walking network for a profile (revision 0004).
 
     ``edge_id`` is None when no usable path lies within the snapping distance: such a
-    site's walking time is estimated from the straight line. ``computed_at`` tells
-    whether the precomputation is older than the site.
+    site's walking time is estimated from the straight line. A reach request searches the
+    graph from its point and reads the sites' times at their edges' ends (revision 0013
+    dropped the per-node times of ``site_reach``; writing here bumps the data version).
+    ``computed_at`` tells whether the precomputation is older than the site.
     """
 
     __tablename__ = "walk_site_snap"

@@ -64,7 +64,7 @@ def test_a_database_error_on_a_reach_request_logs_no_place_nor_age(
     place = {"lat": lat, "lon": lon, "age_months": "29", "where": ADDRESS}
     # A real database error on the reach path (raw psycopg) and on SQLAlchemy's: the tables
     # are renamed inside the test's transaction, which is rolled back at its end.
-    db_session.execute(text("ALTER TABLE site_reach RENAME TO site_reach_away"))
+    db_session.execute(text("ALTER TABLE data_version RENAME TO data_version_away"))
     db_session.execute(text("ALTER TABLE site RENAME TO site_away"))
     db_session.commit()
     answers = [

@@ -146,11 +146,11 @@ def test_reimport_replaces_the_network_in_one_transaction(
         db_session.scalars(select(WalkEdge.id).where(WalkEdge.network_id == witten.network_id))
     )
     assert len(after) == len(before) and not after & before
-    # No reach row points at a node that is gone.
+    # No site stays snapped onto an edge that is gone.
     orphans = db_session.scalar(
         text(
-            "SELECT count(*) FROM site_reach r WHERE NOT EXISTS "
-            "(SELECT 1 FROM walk_node n WHERE n.id = r.node_id)"
+            "SELECT count(*) FROM walk_site_snap w WHERE w.edge_id IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM walk_edge e WHERE e.id = w.edge_id)"
         )
     )
     assert orphans == 0

@@ -9,13 +9,20 @@ the ``MAPSERVICE_*`` settings do not cover.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from mapservice.db import read_only
 from mapservice.serving.settings import ServerSettings
+from mapservice.walking.profiles import settings_from_config
+from mapservice.walking.search import warm_up
+
+logger = logging.getLogger(__name__)
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -35,7 +42,20 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
                 self.cfg.set(key.lower(), value)
 
     def load(self) -> Flask:
-        return self.factory()
+        app = self.factory()
+        # The walking graphs load in the background while the worker already serves: a
+        # reach request arriving meanwhile waits for the same load instead of starting one.
+        threading.Thread(target=_warm_up, args=(app,), name="walking-warm-up", daemon=True).start()
+        return app
+
+
+def _warm_up(app: Flask) -> None:
+    try:
+        with app.app_context():
+            settings = settings_from_config(app.config)
+            read_only(lambda session: warm_up(session, settings))
+    except Exception:  # the first reach request loads them instead
+        logger.exception("loading the walking graphs at the worker's start failed")
 
 
 def serve(factory: Callable[[], Flask], settings: ServerSettings) -> None:

@@ -3,7 +3,7 @@
 ``mapservice import-network FILE.osm.pbf [--name NAME] [--bbox W,S,E,N]``
     Import (or atomically replace) a walking network, then refresh the reach times.
 ``mapservice refresh-reach [--stale-only]``
-    Recompute the reach times after sites, profiles or WALK_MAX_MINUTES changed.
+    Recompute where the sites meet the networks (per profile) after sites or profiles changed.
 """
 
 from __future__ import annotations

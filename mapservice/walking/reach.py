@@ -1,8 +1,8 @@
 """Reach queries: which offers a family reaches on foot. Free of Flask.
 
-Where a point lies on an imported network, times come from the precomputed
-``site_reach`` (one snap plus one indexed lookup, no graph search). Where no network
-covers it, or a site lies off every network, the time is estimated: straight-line
+Where a point lies on an imported network, times come from one bounded graph search in
+the worker's memory (:mod:`mapservice.walking.search`) to the sites' precomputed snaps.
+Where no network covers it, or a site lies off every network, the time is estimated: straight-line
 distance x detour factor at the profile's speed, and the answer says ``estimated``.
 A point inside a network's extent but farther than the snapping distance from any usable
 path (a field, a railway yard) is an error: routing it would be a guess presented as fact.
@@ -10,10 +10,10 @@ path (a field, a railway yard) is an error: routing it would be a guess presente
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 from pyproj import Transformer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -25,6 +25,7 @@ from mapservice.queries import OfferFilter, offer_conditions, offer_feature
 from mapservice.validation import ParameterError
 from mapservice.walking.precompute import driver_connection
 from mapservice.walking.profiles import WalkProfile, WalkSettings
+from mapservice.walking.search import estimated_seconds, reach_state, routed_seconds, snap_xy
 from mapservice.walking.snap import Snap, distance_to_network, snap_point
 
 TO_WGS84 = Transformer.from_crs(METRIC_SRID, WGS84, always_xy=True)
@@ -37,7 +38,7 @@ class Origin:
 
     lon: float
     lat: float
-    snap: Snap | None  # filled by locate(); the reach query snaps in SQL and leaves it None
+    snap: Snap | None  # None: off every network
     snap_distance_m: float | None = None  # None: off every network, times are estimated
 
     @property
@@ -91,54 +92,11 @@ def _refuse_if_covered(
     )
 
 
-# One statement, one round trip: snap onto the nearest usable edge, then times from the
-# precomputation via both ends of that edge, directly along it to sites on the same edge,
-# and estimated times for sites that cannot be routed for this profile (off every network,
-# or new and not precomputed yet; the bounding box keeps that part on the spatial index).
-# Routed and estimated sites never overlap. The row with site_id -1 tells how far the
-# nearest usable edge is (none: no network at all).
-# It runs on the session's psycopg connection directly, as a prepared statement: through
-# SQLAlchemy's text() it cost ~0.1-0.2 ms more per request, a fifth of the whole request.
-_REACH_SQL = """
-    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g4),
-    q AS (SELECT g4, ST_Transform(g4, 25832) AS g FROM p),
-    nearest AS (
-        -- The point spelled out (not taken from q): KNN needs a constant to use the index.
-        SELECT e.id, e.source, e.target, e.length_m,
-               ST_LineLocatePoint(e.geom, q.g) AS f, ST_Distance(e.geom, q.g) AS d
-        FROM walk_edge e, q
-        WHERE CASE WHEN %(steps)s THEN e.usable_steps ELSE e.usable_nosteps END
-        ORDER BY e.geom <-> ST_Transform(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), 25832)
-        LIMIT 1
-    ),
-    snap AS (SELECT * FROM nearest WHERE d <= %(max_snap)s),
-    timed AS (
-        SELECT r.site_id,
-               r.seconds + (CASE WHEN r.node_id = snap.source THEN snap.f * snap.length_m
-                                 ELSE (1 - snap.f) * snap.length_m END + snap.d) / %(speed)s
-                   AS seconds,
-               false AS estimated
-        FROM snap JOIN site_reach r
-          ON r.profile = %(profile)s AND r.node_id IN (snap.source, snap.target)
-        UNION ALL
-        SELECT w.site_id,
-               (abs(w.fraction - snap.f) * snap.length_m + w.snap_m + snap.d) / %(speed)s, false
-        FROM snap JOIN walk_site_snap w ON w.profile = %(profile)s AND w.edge_id = snap.id
-        UNION ALL
-        SELECT s.id, ST_Distance(ST_Transform(s.geom, 25832), q.g) * %(detour)s / %(speed)s, true
-        FROM q, site s
-        WHERE s.geom && ST_Expand(q.g4, %(dlon)s, %(dlat)s)
-          AND (NOT EXISTS (SELECT 1 FROM snap) OR NOT EXISTS (
-              SELECT 1 FROM walk_site_snap w
-              WHERE w.site_id = s.id AND w.profile = %(profile)s AND w.edge_id IS NOT NULL))
-    )
-    SELECT site_id, min(seconds), bool_or(estimated)
-    FROM timed GROUP BY site_id HAVING min(seconds) <= %(limit)s
-    UNION ALL
-    SELECT -1, d, false FROM nearest
-    UNION ALL
-    SELECT -2, n, false FROM data_version WHERE id = 1
-    """
+# The one statement of a reach request: the data version its transaction sees, which keys
+# the worker's site snaps (mapservice.walking.search) and offers (the offer snapshot). It
+# runs on the session's psycopg connection directly, as a prepared statement: through
+# SQLAlchemy's text() it cost ~0.1 ms more.
+_VERSION_SQL = "SELECT n FROM data_version WHERE id = 1"
 
 
 def site_times(
@@ -165,42 +123,44 @@ def _versioned_site_times(
     profile: WalkProfile,
     settings: WalkSettings,
 ) -> tuple[Origin, list[SiteTime], int]:
-    """:func:`site_times`, plus the data version read in the same statement."""
+    """:func:`site_times`, plus the data version its answer belongs to.
+
+    Routed: one bounded graph search from the point (:mod:`mapservice.walking.search`).
+    Estimated: sites that cannot be routed for this profile (off every network, or new and
+    not snapped yet), or every site when the point lies off every network.
+    """
     limit = minutes * 60.0
-    speed = profile.speed_mps
-    radius = limit * speed / settings.detour_factor
-    dlat = radius / 111_000 + 1e-4
-    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-    params = {
-        "lon": lon,
-        "lat": lat,
-        "steps": profile.steps,
-        "max_snap": settings.max_snap_m,
-        "profile": profile.key,
-        "speed": speed,
-        "detour": settings.detour_factor,
-        "dlon": dlon,
-        "dlat": dlat,
-        "limit": limit,
-    }
-    nearest: float | None = None
-    version = 0
-    found = []
     cursor = driver_connection(session).cursor()
-    cursor.execute(_REACH_SQL, params, prepare=True)
-    for site_id, seconds, estimated in cursor.fetchall():
-        if site_id == -1:
-            nearest = float(seconds)
-        elif site_id == -2:
-            version = int(seconds)
-        else:
-            found.append(SiteTime(site_id, float(seconds), estimated))
-    if nearest is not None and nearest <= settings.max_snap_m:
-        origin = Origin(lon, lat, None, nearest)
-    else:
+    row = cursor.execute(_VERSION_SQL, prepare=True).fetchone()
+    version = int(row[0]) if row else 0
+    state = reach_state(session, version, settings)
+    x, y = TO_METRIC.transform(lon, lat)
+    snap = snap_xy(state, x, y, profile.steps, settings.max_snap_m)
+    if snap is None:
         _refuse_if_covered(session, lon, lat, profile, settings)
         origin = Origin(lon, lat, None)
-    found.sort(key=lambda time: (time.seconds, time.site_id))
+        ids, seconds = estimated_seconds(
+            state.all_ids, state.all_xy, x, y, profile, settings, limit
+        )
+        flags = np.ones(len(ids), dtype=bool)
+    else:
+        origin = Origin(lon, lat, snap.snap(), snap.distance_m)
+        sites = state.sites_of(profile.key)
+        routed_ids, routed = routed_seconds(state, snap, profile, limit)
+        guessed_ids, guessed = estimated_seconds(
+            sites.unrouted_ids, sites.unrouted_xy, x, y, profile, settings, limit
+        )
+        ids = np.concatenate([routed_ids, guessed_ids])
+        seconds = np.concatenate([routed, guessed])
+        flags = np.zeros(len(ids), dtype=bool)
+        flags[len(routed_ids) :] = True
+    order = np.lexsort((ids, seconds))
+    found = [
+        SiteTime(site_id, time, estimated)
+        for site_id, time, estimated in zip(
+            ids[order].tolist(), seconds[order].tolist(), flags[order].tolist(), strict=True
+        )
+    ]
     return origin, found, version
 
 

@@ -56,14 +56,7 @@ def store_network(
         session.flush()
     else:
         params = {"id": network.id}
-        # Times that point at the old nodes go with them; the caller recomputes.
-        session.execute(
-            text(
-                "DELETE FROM site_reach WHERE node_id IN "
-                "(SELECT id FROM walk_node WHERE network_id = :id)"
-            ),
-            params,
-        )
+        # Snaps onto the old edges go with them; the caller recomputes.
         session.execute(text("DELETE FROM walk_site_snap WHERE network_id = :id"), params)
         session.execute(text("DELETE FROM walk_edge WHERE network_id = :id"), params)
         session.execute(text("DELETE FROM walk_node WHERE network_id = :id"), params)

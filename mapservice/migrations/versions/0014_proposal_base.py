@@ -1,7 +1,7 @@
 """proposals of provider details and the version a proposal was made against
 
 Revision ID: 0014
-Revises: 0012 (on the editing branch; the lead re-chains it after 0013 at merge)
+Revises: 0013
 
 * ``proposal.entity``: what a proposal changes, an offer (as before) or a provider's own
   details (name, contact, website …); ``offer_id`` stays empty for the latter.
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
