@@ -357,7 +357,11 @@ def build_map(settings: MapSettings, content: MapContent) -> MapParts:
     if content.quarters:
         # Open on the quarter, whatever the screen size.
         west, south, east, north = _bounds(shape.geojson for shape in content.quarters)
-        fmap.fit_bounds([(south, west), (north, east)], padding=(8, 8))
+        # Without animation: an animated first zoom ends ~250 ms later by moving the view
+        # back here, over a chosen place the page's script has fitted in the meantime.
+        opening = folium.map.FitBounds([(south, west), (north, east)], padding=(8, 8))
+        opening.options["animate"] = False
+        fmap.add_child(opening)
     fmap.add_child(DataCredits(content.credits))
 
     root = _figure(fmap)
