@@ -66,19 +66,24 @@ def test_a_database_error_on_a_reach_request_logs_no_place_nor_age(
     # are renamed inside the test's transaction, which is rolled back at its end.
     db_session.execute(text("ALTER TABLE data_version RENAME TO data_version_away"))
     db_session.execute(text("ALTER TABLE site RENAME TO site_away"))
+    # The reach path binds no place any more (it searches in memory and asks the database only
+    # for the data version); the address search still sends what the family typed.
+    db_session.execute(text("ALTER TABLE walk_street RENAME TO walk_street_away"))
+    db_session.execute(text("ALTER TABLE address_point RENAME TO address_point_away"))
     db_session.commit()
     answers = [
         client.get("/api/reachable", query_string=place),
         client.get("/", query_string=place),
         client.get("/results", query_string=place, headers={"Accept": "application/json"}),
         client.get("/api/sites", query_string={"bbox": f"{LON - 0.01},{LAT - 0.01},{lon},{lat}"}),
+        client.get("/api/geocode", query_string={"q": ADDRESS}),
     ]
-    assert [a.status_code for a in answers] == [500] * 4
+    assert [a.status_code for a in answers] == [500] * 5
     api = answers[0].get_json()
     assert api["error"] == "internal server error" and api["error_id"]
     assert answers[1].mimetype == "text/html"
     errors = [r for r in caplog.records if r.name == "mapservice.errors"]
-    assert len(errors) == 4
+    assert len(errors) == 5
     for record, answer in zip(errors, answers, strict=True):
         shown = answer.get_json()["error_id"] if answer.is_json else answer.text
         error_id = record.args[0]
