@@ -149,8 +149,11 @@ def measure(options: argparse.Namespace, url: str) -> int:
         logs.mkdir(parents=True, exist_ok=True)
         with gunicorn_server(logs / "gunicorn.log") as (base, server_pid):
             paths = traffic(base)
-            script = lua_script(paths, logs)
-            print(f"Traffic: {len(paths)} distinct requests, drawn at random")
+            script = lua_script(paths, logs, options.connections)
+            print(
+                f"Traffic: {len(paths)} distinct requests, drawn at random, from "
+                f"{options.connections} client addresses behind one trusted proxy hop"
+            )
             # Every worker's first requests load templates, catalogues and the walking graph.
             run_wrk("warm-up", base, script, options.warm_up, options.connections)
             database_pid = postmaster_pid(local_cluster().data_dir)

@@ -58,7 +58,14 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def server_env(url: str | None = None) -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MAPSERVICE_DATABASE_NAME=DATABASE)
+    # As behind the reverse proxy of a real deployment (README: "Behind a reverse proxy"):
+    # one trusted hop, so each simulated family is a client of its own for the rate limits.
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        MAPSERVICE_DATABASE_NAME=DATABASE,
+        MAPSERVICE_TRUSTED_PROXIES="1",
+    )
     if url:
         env["MAPSERVICE_DATABASE_URL"] = url
     return env

@@ -21,8 +21,14 @@ local threads = {}
 setup = function(thread)
   table.insert(threads, thread)
 end
+-- Each request comes from one of CLIENTS families' addresses, as a reverse proxy in front
+-- would report them (the server trusts one proxy hop): a per-client rate limit then applies
+-- to a family, not to the whole benchmark.
 request = function()
-  return wrk.format("GET", paths[math.random(#paths)], {["Accept-Encoding"] = "gzip"})
+  local n = math.random(0, {CLIENTS} - 1)
+  local client = "10.0." .. math.floor(n / 250) .. "." .. (n % 250)
+  return wrk.format("GET", paths[math.random(#paths)],
+    {["Accept-Encoding"] = "gzip", ["X-Forwarded-For"] = client})
 end
 response = function(status, headers, body)
   {COUNT}
@@ -45,7 +51,7 @@ end
 """
 
 
-def lua_script(paths: list[str], folder: Path) -> Path:
+def lua_script(paths: list[str], folder: Path, clients: int) -> Path:
     counters = "\n".join(f"c{code} = 0" for code in CODES)
     count = "\n  ".join(
         f"{'if' if i == 0 else 'elseif'} status == {code} then c{code} = c{code} + 1"
@@ -64,6 +70,7 @@ def lua_script(paths: list[str], folder: Path) -> Path:
         .replace("{COUNTERS}", counters)
         .replace("{COUNT}", count)
         .replace("{STATUS_LINE}", status_line)
+        .replace("{CLIENTS}", str(clients))
     )
     return script
 
