@@ -25,7 +25,13 @@ from mapservice.queries import OfferFilter, offer_conditions, offer_feature
 from mapservice.validation import ParameterError
 from mapservice.walking.precompute import driver_connection
 from mapservice.walking.profiles import WalkProfile, WalkSettings
-from mapservice.walking.search import estimated_seconds, reach_state, routed_seconds, snap_xy
+from mapservice.walking.search import (
+    ReachState,
+    estimated_seconds,
+    reach_state,
+    routed_seconds,
+    snap_xy,
+)
 from mapservice.walking.snap import Snap, distance_to_network, snap_point
 
 TO_WGS84 = Transformer.from_crs(METRIC_SRID, WGS84, always_xy=True)
@@ -99,6 +105,29 @@ def _refuse_if_covered(
 _VERSION_SQL = "SELECT n FROM data_version WHERE id = 1"
 
 
+def _current_state(session: Session, settings: WalkSettings) -> tuple[int, ReachState]:
+    """The data version the session's transaction sees, and the worker's state for it."""
+    cursor = driver_connection(session).cursor()
+    row = cursor.execute(_VERSION_SQL, prepare=True).fetchone()
+    version = int(row[0]) if row else 0
+    return version, reach_state(session, version, settings)
+
+
+def locate_in_memory(
+    session: Session, lon: float, lat: float, profile: WalkProfile, settings: WalkSettings
+) -> Origin:
+    """:func:`locate` on the worker's networks in memory (the R-trees of
+    :mod:`mapservice.walking.search`): one statement, the data version, instead of a
+    snapping query. Raises :class:`ParameterError` as :func:`locate` does."""
+    _version, state = _current_state(session, settings)
+    x, y = TO_METRIC.transform(lon, lat)
+    snap = snap_xy(state, x, y, profile.steps, settings.max_snap_m)
+    if snap is None:
+        _refuse_if_covered(session, lon, lat, profile, settings)
+        return Origin(lon, lat, None)
+    return Origin(lon, lat, snap.snap(), snap.distance_m)
+
+
 def site_times(
     session: Session,
     lon: float,
@@ -130,10 +159,7 @@ def _versioned_site_times(
     not snapped yet), or every site when the point lies off every network.
     """
     limit = minutes * 60.0
-    cursor = driver_connection(session).cursor()
-    row = cursor.execute(_VERSION_SQL, prepare=True).fetchone()
-    version = int(row[0]) if row else 0
-    state = reach_state(session, version, settings)
+    version, state = _current_state(session, settings)
     x, y = TO_METRIC.transform(lon, lat)
     snap = snap_xy(state, x, y, profile.steps, settings.max_snap_m)
     if snap is None:
