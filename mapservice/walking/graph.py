@@ -16,8 +16,10 @@ import numpy as np
 import shapely
 from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import connected_components, dijkstra
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from mapservice.data_cache import database_key
 
 # A connected piece with fewer nodes than this (and not the largest) is a fragment: a
 # path inside a yard or a sidewalk cut off at the extract's border. Nothing is snapped to
@@ -218,15 +220,9 @@ _cache: dict[tuple[str, int], WalkGraph] = {}
 _lock = threading.Lock()
 
 
-def _database_key(session: Session) -> str:
-    bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
-    return str(engine.url)
-
-
 def get_graph(session: Session, network_id: int, version: dt.datetime) -> WalkGraph:
     """The cached graph of a network at ``version`` (its import time); loaded when stale."""
-    key = (_database_key(session), network_id)
+    key = (database_key(session), network_id)
     graph = _cache.get(key)
     if graph is not None and graph.version == version:
         return graph

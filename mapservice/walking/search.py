@@ -19,7 +19,6 @@ snap rewritten, and the answer is always that of the transaction's own data vers
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -27,9 +26,10 @@ import numpy as np
 import shapely
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from mapservice.data_cache import database_key
 from mapservice.walking.graph import MIN_LENGTH_M, WalkGraph, get_graph, network_versions
 from mapservice.walking.profiles import WalkProfile, WalkSettings
 from mapservice.walking.snap import Snap
@@ -197,23 +197,12 @@ _lock = threading.Lock()
 # neither should rebuild the other's on every request. They share graphs and R-trees.
 _states: dict[str, dict[int, ReachState]] = {}
 KEEP_VERSIONS = 4
-_keys: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
-
-
-def _database_key(session: Session) -> str:
-    """The database's URL without password, rendered once per engine (13 µs a time)."""
-    bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
-    key = _keys.get(engine)
-    if key is None:
-        key = _keys[engine] = engine.url.render_as_string(hide_password=True)
-    return key
 
 
 def reach_state(session: Session, version: int, settings: WalkSettings) -> ReachState:
     """The state for the data version the session's transaction sees (``version``, read in
     it): built on the first request of a version, from the graphs in the cache."""
-    key = _database_key(session)
+    key = database_key(session)
     state = _states.get(key, {}).get(version)
     if state is not None:
         return state
