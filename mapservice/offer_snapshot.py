@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import shapely
 from geoalchemy2.shape import to_shape
@@ -121,23 +121,41 @@ _lock = threading.Lock()
 _snapshots: dict[str, OfferSnapshot] = {}
 
 
+class _Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+V = TypeVar("V", bound=_Versioned)
+
+
+def _newest(
+    cache: dict[str, V], session: Session, version: int, build: Callable[[Session, int], V]
+) -> V:
+    """``cache``'s value for the session's database at ``version``, built when missing.
+
+    Only the newest version is kept: a value an older transaction builds is returned to it
+    but must not evict the newer one other requests use.
+    """
+    key = database_key(session)
+    found = cache.get(key)
+    if found is not None and found.version == version:
+        return found
+    with _lock:
+        found = cache.get(key)
+        if found is None or found.version != version:
+            found = build(session, version)
+            current = cache.get(key)
+            if current is None or current.version < version:
+                cache[key] = found
+    return found
+
+
 def offer_snapshot(session: Session, version: int | None = None) -> OfferSnapshot:
     """The snapshot for the data version the session's transaction sees."""
     if version is None:
         version = int(session.execute(VERSION_SQL).scalar_one())
-    key = database_key(session)
-    snapshot = _snapshots.get(key)
-    if snapshot is not None and snapshot.version == version:
-        return snapshot
-    with _lock:
-        snapshot = _snapshots.get(key)
-        if snapshot is None or snapshot.version != version:
-            snapshot = _build(session, version)
-            # Keep the newest version: an older transaction must not evict it.
-            current = _snapshots.get(key)
-            if current is None or current.version < version:
-                _snapshots[key] = snapshot
-    return snapshot
+    return _newest(_snapshots, session, version, _build)
 
 
 def offer_fits(offer: Offer, criteria: OfferFilter) -> bool:
@@ -248,15 +266,4 @@ def clear() -> None:
 def offer_records(session: Session, version: int) -> OfferRecords:
     """The family page's records for data version ``version``, which the session's
     transaction has read (built on the first request of a version, then shared)."""
-    key = database_key(session)
-    records = _records.get(key)
-    if records is not None and records.version == version:
-        return records
-    with _lock:
-        records = _records.get(key)
-        if records is None or records.version != version:
-            records = _build_records(session, version)
-            current = _records.get(key)
-            if current is None or current.version < version:
-                _records[key] = records
-    return records
+    return _newest(_records, session, version, _build_records)
