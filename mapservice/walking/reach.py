@@ -27,6 +27,7 @@ from mapservice.walking.precompute import driver_connection
 from mapservice.walking.profiles import WalkProfile, WalkSettings
 from mapservice.walking.search import (
     ReachState,
+    SearchSnap,
     estimated_seconds,
     reach_state,
     routed_seconds,
@@ -121,11 +122,25 @@ def locate_in_memory(
     snapping query. Raises :class:`ParameterError` as :func:`locate` does."""
     _version, state = _current_state(session, settings)
     x, y = TO_METRIC.transform(lon, lat)
-    snap = snap_xy(state, x, y, profile.steps, settings.max_snap_m)
+    return _origin(session, state, lon, lat, (x, y), profile, settings)[0]
+
+
+def _origin(
+    session: Session,
+    state: ReachState,
+    lon: float,
+    lat: float,
+    xy: tuple[float, float],
+    profile: WalkProfile,
+    settings: WalkSettings,
+) -> tuple[Origin, SearchSnap | None]:
+    """Where a walk from the point starts on the worker's networks, or ``None`` off every
+    network (estimate); refused when it lies inside one but too far from its paths."""
+    snap = snap_xy(state, xy[0], xy[1], profile.steps, settings.max_snap_m)
     if snap is None:
         _refuse_if_covered(session, lon, lat, profile, settings)
-        return Origin(lon, lat, None)
-    return Origin(lon, lat, snap.snap(), snap.distance_m)
+        return Origin(lon, lat, None), None
+    return Origin(lon, lat, snap.snap(), snap.distance_m), snap
 
 
 def site_times(
@@ -161,16 +176,13 @@ def _versioned_site_times(
     limit = minutes * 60.0
     version, state = _current_state(session, settings)
     x, y = TO_METRIC.transform(lon, lat)
-    snap = snap_xy(state, x, y, profile.steps, settings.max_snap_m)
+    origin, snap = _origin(session, state, lon, lat, (x, y), profile, settings)
     if snap is None:
-        _refuse_if_covered(session, lon, lat, profile, settings)
-        origin = Origin(lon, lat, None)
         ids, seconds = estimated_seconds(
             state.all_ids, state.all_xy, x, y, profile, settings, limit
         )
         flags = np.ones(len(ids), dtype=bool)
     else:
-        origin = Origin(lon, lat, snap.snap(), snap.distance_m)
         sites = state.sites_of(profile.key)
         routed_ids, routed = routed_seconds(state, snap, profile, limit)
         guessed_ids, guessed = estimated_seconds(
