@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from mapservice.walking.graph import MIN_LENGTH_M, WalkGraph, get_graph
 from mapservice.walking.profiles import WalkProfile, WalkSettings
-from mapservice.walking.reach import TO_METRIC, TO_WGS84, Origin, locate_in_memory
+from mapservice.walking.reach import TO_METRIC, TO_WGS84, Origin, locate
 from mapservice.walking.snap import Snap
 
 # The raster: cells of a third of the buffer radius; the buffer is a disc of three cells.
@@ -66,7 +66,7 @@ def isochrones(
     ``orjson.OPT_SERIALIZE_NUMPY``. Off every network the polygons are circles of
     straight-line reach / detour factor, marked estimated.
     """
-    origin = locate_in_memory(session, lon, lat, profile, settings)
+    origin = locate(session, lon, lat, profile, settings)
     speed = profile.speed_mps
     x, y = TO_METRIC.transform(lon, lat)
     times = sorted(minutes, reverse=True)

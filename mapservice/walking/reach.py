@@ -33,7 +33,7 @@ from mapservice.walking.search import (
     routed_seconds,
     snap_xy,
 )
-from mapservice.walking.snap import Snap, distance_to_network, snap_point
+from mapservice.walking.snap import Snap, distance_to_network
 
 TO_WGS84 = Transformer.from_crs(METRIC_SRID, WGS84, always_xy=True)
 TO_METRIC = Transformer.from_crs(WGS84, METRIC_SRID, always_xy=True)
@@ -58,21 +58,6 @@ class SiteTime:
     site_id: int
     seconds: float
     estimated: bool
-
-
-def locate(
-    session: Session, lon: float, lat: float, profile: WalkProfile, settings: WalkSettings
-) -> Origin:
-    """Snap the point, or decide it lies off every network (estimate) or too far off one.
-
-    Raises :class:`ParameterError` (naming ``lat``) when the point lies inside a network's
-    area but farther than the snapping distance from any path the profile can use.
-    """
-    snap = snap_point(session, lon, lat, steps=profile.steps, max_snap_m=settings.max_snap_m)
-    if snap is not None:
-        return Origin(lon, lat, snap, snap.distance_m)
-    _refuse_if_covered(session, lon, lat, profile, settings)
-    return Origin(lon, lat, None)
 
 
 def _refuse_if_covered(
@@ -114,12 +99,16 @@ def _current_state(session: Session, settings: WalkSettings) -> tuple[int, Reach
     return version, reach_state(session, version, settings)
 
 
-def locate_in_memory(
+def locate(
     session: Session, lon: float, lat: float, profile: WalkProfile, settings: WalkSettings
 ) -> Origin:
-    """:func:`locate` on the worker's networks in memory (the R-trees of
-    :mod:`mapservice.walking.search`): one statement, the data version, instead of a
-    snapping query. Raises :class:`ParameterError` as :func:`locate` does."""
+    """Snap the point, or decide it lies off every network (estimate) or too far off one,
+    on the worker's networks in memory (the R-trees of :mod:`mapservice.walking.search`):
+    one statement, the data version, and no snapping query.
+
+    Raises :class:`ParameterError` (naming ``lat``) when the point lies inside a network's
+    area but farther than the snapping distance from any path the profile can use.
+    """
     _version, state = _current_state(session, settings)
     x, y = TO_METRIC.transform(lon, lat)
     return _origin(session, state, lon, lat, (x, y), profile, settings)[0]
