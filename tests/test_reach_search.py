@@ -9,11 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 from flask.testing import FlaskClient
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from walking_support import Witten, graph_of, witten_fixture  # noqa: F401
 
 from mapservice.models import Offer, Site
+from mapservice.walking.kernels import bounded_search
 from mapservice.walking.precompute import refresh_reach
 from mapservice.walking.profiles import WalkSettings
 from mapservice.walking.reach import TO_METRIC
@@ -110,10 +113,43 @@ def test_routed_times_are_those_of_a_search_from_each_site(
         assert time == pytest.approx(metres / adult.speed_mps, abs=1e-6)
 
 
+@pytest.mark.parametrize("steps", [True, False])
+def test_the_compiled_search_finds_scipys_distances(
+    db_session: Session, witten: Witten, steps: bool
+) -> None:
+    """From two start nodes at given distances, within a limit: the same metres as SciPy's
+    Dijkstra over the graph with the point as an extra node (inf beyond the limit)."""
+    graph = graph_of(db_session, witten.network_id)
+    matrix = graph.variant(steps).matrix
+    n = matrix.shape[0]
+    rng = np.random.default_rng(11)
+    for u, v, to_u, to_v, limit in zip(
+        rng.integers(0, n, 15),
+        rng.integers(0, n, 15),
+        rng.uniform(0.5, 80, 15),
+        rng.uniform(0.5, 80, 15),
+        rng.choice([50.0, 400.0, 1250.0, np.inf], 15),
+        strict=True,
+    ):
+        ours = bounded_search(
+            matrix.indptr,
+            matrix.indices,
+            matrix.data,
+            np.array([u, v], dtype=np.int64),
+            np.array([to_u, to_v]),
+            limit,
+        )
+        point = sparse.csr_array(([to_u, to_v], ([n, n], [u, v])), shape=(n + 1, n + 1))
+        extended = sparse.block_array([[matrix, None], [None, sparse.csr_array((1, 1))]])
+        theirs = dijkstra((extended + point).tocsr(), indices=n, limit=limit)[:n]
+        assert np.isfinite(ours).sum() == np.isfinite(theirs).sum() > 0
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
+
+
 def test_requests_in_parallel_threads_answer_as_one_at_a_time(
     db_session: Session, witten: Witten
 ) -> None:
-    """Each thread searches on its own copy of the point's arcs: no answer borrows another's."""
+    """Each search keeps its distances to itself: no answer borrows another's."""
     state = reach_state(db_session, version(db_session), SETTINGS)
     graph = graph_of(db_session, witten.network_id)
     rng = np.random.default_rng(7)

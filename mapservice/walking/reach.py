@@ -100,18 +100,23 @@ def _current_state(session: Session, settings: WalkSettings) -> tuple[int, Reach
 
 
 def locate(
-    session: Session, lon: float, lat: float, profile: WalkProfile, settings: WalkSettings
-) -> Origin:
+    session: Session,
+    lon: float,
+    lat: float,
+    xy: tuple[float, float],
+    profile: WalkProfile,
+    settings: WalkSettings,
+) -> tuple[Origin, SearchSnap | None]:
     """Snap the point, or decide it lies off every network (estimate) or too far off one,
     on the worker's networks in memory (the R-trees of :mod:`mapservice.walking.search`):
-    one statement, the data version, and no snapping query.
+    one statement, the data version, and no snapping query. ``xy`` is the point in metres
+    (EPSG:25832). The snap is ``None`` off every network.
 
     Raises :class:`ParameterError` (naming ``lat``) when the point lies inside a network's
     area but farther than the snapping distance from any path the profile can use.
     """
     _version, state = _current_state(session, settings)
-    x, y = TO_METRIC.transform(lon, lat)
-    return _origin(session, state, lon, lat, (x, y), profile, settings)[0]
+    return _origin(session, state, lon, lat, xy, profile, settings)
 
 
 def _origin(

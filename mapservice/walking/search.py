@@ -6,9 +6,8 @@ per data version, where every site meets them (``walk_site_snap``, written by
 
 * the snap: the nearest usable edge from an R-tree of the edges (shapely's ``STRtree``,
   one per network and step rule, built once per network version);
-* one Dijkstra from the point (scipy, bounded by the request's minutes) over a copy of the
-  graph with one extra row, the point itself, whose two arcs lead to the ends of its edge
-  (so the search starts on the edge, at its true distances, in a single run);
+* one Dijkstra from the point (compiled, :func:`kernels.bounded_search`, bounded by the
+  request's minutes), started at both ends of the point's edge at their true distances;
 * the sites' times read off at the two ends of each site's edge (numpy, all sites at once),
   and along the edge for sites on the point's own edge.
 
@@ -24,13 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import dijkstra
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapservice.data_cache import database_key
-from mapservice.walking.graph import MIN_LENGTH_M, WalkGraph, get_graph, network_versions
+from mapservice.walking.graph import WalkGraph, get_graph, network_versions
+from mapservice.walking.kernels import bounded_search
+from mapservice.walking.kernels import warm_up as warm_up_kernels
 from mapservice.walking.profiles import WalkProfile, WalkSettings
 from mapservice.walking.snap import Snap
 
@@ -240,34 +239,21 @@ def snap_xy(
     return best
 
 
-class _Matrices(threading.local):
-    """Per thread: each network's graph with one more row (the request's point) whose two
-    arcs are rewritten per search. A copy per thread, so no search sees another's arcs."""
-
-    def __init__(self) -> None:
-        self.by_graph: dict[tuple[int, bool], tuple[WalkGraph, csr_array]] = {}
-
-    def get(self, graph: WalkGraph, steps: bool) -> csr_array:
-        key = (graph.network_id, steps)
-        found = self.by_graph.get(key)
-        if found is not None and found[0] is graph:
-            return found[1]
-        base = graph.variant(steps).matrix
-        n = base.shape[0]
-        nnz = int(base.indptr[-1])
-        extended = csr_array(
-            (
-                np.concatenate([base.data, [1.0, 1.0]]),
-                np.concatenate([base.indices, [0, 0]]).astype(np.int32),
-                np.concatenate([base.indptr, [nnz + 2]]).astype(np.int32),
-            ),
-            shape=(n + 1, n + 1),
-        )
-        self.by_graph[key] = (graph, extended)
-        return extended
-
-
-_matrices = _Matrices()
+def search_from(snap: SearchSnap, steps: bool, offset_m: float, limit_m: float) -> np.ndarray:
+    """Metres from the snapped point to every node of its graph (inf beyond ``limit_m``):
+    one bounded search from the point itself, joined to both ends of its edge by
+    ``offset_m`` plus the way along the edge."""
+    graph = snap.network.graph
+    length = float(graph.length[snap.edge])
+    matrix = graph.variant(steps).matrix
+    return bounded_search(
+        matrix.indptr,
+        matrix.indices,
+        matrix.data,
+        np.array([graph.edge_u[snap.edge], graph.edge_v[snap.edge]], dtype=np.int64),
+        np.array([snap.fraction * length, (1.0 - snap.fraction) * length]) + offset_m,
+        limit_m,
+    )
 
 
 def routed_seconds(
@@ -281,14 +267,7 @@ def routed_seconds(
         return np.array([], np.int64), np.array([], float)
     limit_m = limit_s * profile.speed_mps
     length = float(graph.length[snap.edge])
-    matrix = _matrices.get(graph, profile.steps)
-    n = matrix.shape[0] - 1
-    u, v = int(graph.edge_u[snap.edge]), int(graph.edge_v[snap.edge])
-    to_u = max(snap.fraction * length + snap.distance_m, MIN_LENGTH_M)
-    to_v = max((1.0 - snap.fraction) * length + snap.distance_m, MIN_LENGTH_M)
-    matrix.indices[-2:] = (u, v) if u <= v else (v, u)
-    matrix.data[-2:] = (to_u, to_v) if u <= v else (to_v, to_u)
-    dist = dijkstra(matrix, directed=True, indices=n, limit=limit_m)
+    dist = search_from(snap, profile.steps, snap.distance_m, limit_m)
     metres = np.minimum(dist[sites.node_u] + sites.via_u, dist[sites.node_v] + sites.via_v)
     same = sites.edge == snap.edge
     if same.any():
@@ -317,8 +296,9 @@ def estimated_seconds(
 
 
 def warm_up(session: Session, settings: WalkSettings) -> ReachState:
-    """Load the graphs, their R-trees and the site snaps of the current data version, so
-    that a worker's first reach request finds them (the whole city's network takes
-    seconds to load)."""
+    """Load the compiled search and isochrone loops, the graphs, their R-trees and the
+    site snaps of the current data version, so that a worker's first reach request finds
+    them (the whole city's network takes seconds to load)."""
+    warm_up_kernels()  # compiled once per installation, then loaded from numba's cache
     version = session.execute(text("SELECT n FROM data_version WHERE id = 1")).scalar_one()
     return reach_state(session, int(version), settings)

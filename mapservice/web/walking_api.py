@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from mapservice.db import get_session, read_only
+from mapservice.db import read_only
 from mapservice.interop.openapi import parameters as c
 from mapservice.interop.openapi.spec import BAD_PARAMETER, GEOJSON, describe, ok, query
 from mapservice.queries import OfferFilter
@@ -166,7 +166,9 @@ def isochrone() -> Response:
     lat, lon = _point(args)
     minutes = _minutes_list(args, settings)
     profile = _profile(args, settings)
-    answer = isochrones(get_session(), lon, lat, [float(m) for m in minutes], profile, settings)
+    times = [float(m) for m in minutes]
+    # One statement (the data version) on a read-only connection, as for /reachable.
+    answer = read_only(lambda session: isochrones(session, lon, lat, times, profile, settings))
     # The rings are NumPy arrays, which orjson writes directly.
     return Response(orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY), mimetype=GEOJSON)
 
