@@ -78,9 +78,9 @@ from mapservice import create_app
 from mapservice.config import Defaults
 from mapservice.db import make_engine, migrate
 from mapservice.importers.default_data import network_area
+from mapservice.importers.default_network import load_default_network
 from mapservice.importers.opendata import import_opendata
 from mapservice.pgcluster import local_cluster
-from mapservice.walking.default_network import load_default_network
 from mapservice.walking.graph import get_graph, network_versions
 from mapservice.walking.precompute import refresh_reach
 from mapservice.walking.profiles import WalkSettings

@@ -1,5 +1,5 @@
 """A live server in a thread and a second connection that makes the database fail
-(imported by tests/test_faults.py)."""
+(imported by the fault, OGC client and browser tests)."""
 
 from __future__ import annotations
 

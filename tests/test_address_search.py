@@ -13,8 +13,8 @@ from accounts import sign_in, token_from
 from sqlalchemy import func, select, text
 
 from mapservice import geocode, outreach
+from mapservice.importers.default_network import DEFAULT_EXTRACT, DEFAULT_NETWORK
 from mapservice.models import Area, WalkNetwork, WalkStreet
-from mapservice.walking.default_network import DEFAULT_EXTRACT, DEFAULT_NETWORK
 from mapservice.walking.store import import_network
 
 # Dortmund-Nordstadt, around the quarter; Witten-Stockum lies 8 km and more to the south-west.

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from mapservice.importers.default_network import SOURCE_DATASET
 from mapservice.models import Offer, Site
 from mapservice.queries import OfferFilter
-from mapservice.walking.default_network import SOURCE_DATASET
 from mapservice.walking.profiles import WalkSettings
 from mapservice.walking.reach import reach_geojson, reachable_geojson, reachable_offers
 

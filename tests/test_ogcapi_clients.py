@@ -9,26 +9,19 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
+from live_support import live_server
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mapservice import create_app
 from mapservice.models import Area, Offer, Site
 
 OGRINFO = shutil.which("ogrinfo")
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +35,8 @@ def ogc_url(engine: Engine, data_dir: Path) -> Iterator[str]:
     )
     app.extensions["mapservice.engine"] = engine
     app.extensions["mapservice.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    server: BaseWSGIServer = make_server(
-        "127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/ogcapi/"
-    server.shutdown()
-    thread.join(timeout=5)
+    with live_server(app) as url:
+        yield f"{url}/ogcapi/"
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from walking_support import Witten, witten_fixture  # noqa: F401
 
+from mapservice.importers.default_network import SOURCE_DATASET
 from mapservice.models import WGS84, Offer, Site
-from mapservice.walking.default_network import SOURCE_DATASET
 from mapservice.walking.precompute import refresh_reach, refresh_stale_reach
 
 HOME = {"lat": 51.4700, "lon": 7.3670}  # a street in Witten-Stockum

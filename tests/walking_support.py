@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from mapservice.importers.default_network import DEFAULT_NETWORK
 from mapservice.models import WalkNetwork
-from mapservice.walking.default_network import DEFAULT_NETWORK
 from mapservice.walking.graph import WalkGraph, load_graph
 
 

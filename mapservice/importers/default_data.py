@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from mapservice.geocode import load_address_points
 from mapservice.importers.catalogue import DEFAULT_CATALOGUE, import_catalogue
+from mapservice.importers.default_network import load_default_network
 from mapservice.importers.opendata import INNENSTADT_NORD, import_opendata
 from mapservice.models import METRIC_SRID, WGS84, Area, Site
-from mapservice.walking.default_network import load_default_network
 from mapservice.walking.profiles import WalkSettings
 
 # The walking network reaches this far beyond the district that is loaded, so that the family
@@ -56,7 +56,7 @@ def load_default_data(
     3. the walking networks: Dortmund's, for the same district as the open data with a
        margin of :data:`NETWORK_MARGIN_M`, and Witten-Stockum's with its day-care centres and
        school; then walking times from every site
-       (:func:`mapservice.walking.default_network.load_default_network`); it comes last so
+       (:func:`mapservice.importers.default_network.load_default_network`); it comes last so
        that walking times are computed for all the sites above;
     4. the ``addr:*`` points of the OpenStreetMap extracts, for the offline address search
        (:func:`mapservice.geocode.load_address_points`).

@@ -5,17 +5,16 @@ these tests only read)."""
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from live_support import live_server
 from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mapservice import create_app
 
@@ -34,13 +33,6 @@ PHONE: dict[str, Any] = {
     "is_mobile": True,
     "has_touch": True,
 }
-
-
-class QuietHandler(WSGIRequestHandler):
-    """No request lines in the logs: they would hold the family's place."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="session")
@@ -63,14 +55,8 @@ def live_app(engine: Engine, data_dir: Path) -> Flask:
 
 @pytest.fixture(scope="session")
 def base_url(live_app: Flask) -> Iterator[str]:
-    server: BaseWSGIServer = make_server(
-        "127.0.0.1", 0, live_app, threaded=True, request_handler=QuietHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with live_server(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
