@@ -123,11 +123,11 @@ def arrival_field(
     further points (the line from the point to its join). Only samples within ``limit``
     count; the raster is their bounding box grown by ``pad`` cells.
     """
-    edges = len(edge_u)
-    low_x, low_y = np.inf, np.inf
-    high_x, high_y = -np.inf, -np.inf
-    # First pass: the reached samples' extent.
-    for e in range(edges):
+    # The reached samples, gathered once: their place and arrival.
+    room = len(along) + len(extra_reach)
+    xs, ys, arrivals = np.empty(room), np.empty(room), np.empty(room)
+    n = 0
+    for e in range(len(edge_u)):
         at_u, at_v = node_reach[edge_u[e]], node_reach[edge_v[e]]
         if e != start and (not usable[e] or min(at_u, at_v) > limit):
             continue
@@ -136,36 +136,23 @@ def arrival_field(
             if e == start:
                 reach = min(reach, snap_distance + abs(along[k] - centre))
             if reach <= limit:
-                low_x, high_x = min(low_x, xy[k, 0]), max(high_x, xy[k, 0])
-                low_y, high_y = min(low_y, xy[k, 1]), max(high_y, xy[k, 1])
+                xs[n], ys[n], arrivals[n] = xy[k, 0], xy[k, 1], reach
+                n += 1
     for k in range(len(extra_reach)):
         if extra_reach[k] <= limit:
-            low_x, high_x = min(low_x, extra_xy[k, 0]), max(high_x, extra_xy[k, 0])
-            low_y, high_y = min(low_y, extra_xy[k, 1]), max(high_y, extra_xy[k, 1])
-    x0, y0 = low_x - pad * cell, low_y - pad * cell
-    if low_x > high_x:  # nothing within the limit (the point lies farther off its path)
-        return np.full((0, 0), UNREACHED, dtype=np.float32), x0, y0
-    width = int(np.rint((high_x - x0) / cell)) + pad + 1
-    height = int(np.rint((high_y - y0) / cell)) + pad + 1
+            xs[n], ys[n], arrivals[n] = extra_xy[k, 0], extra_xy[k, 1], extra_reach[k]
+            n += 1
+    if n == 0:  # nothing within the limit (the point lies farther off its path)
+        return np.full((0, 0), UNREACHED, dtype=np.float32), 0.0, 0.0
+    xs, ys, arrivals = xs[:n], ys[:n], arrivals[:n]
+    x0, y0 = xs.min() - pad * cell, ys.min() - pad * cell
+    width = int(np.rint((xs.max() - x0) / cell)) + pad + 1
+    height = int(np.rint((ys.max() - y0) / cell)) + pad + 1
     field = np.full((height, width), UNREACHED, dtype=np.float32)
-    # Second pass: each cell the earliest arrival among its samples.
-    for e in range(edges):
-        at_u, at_v = node_reach[edge_u[e]], node_reach[edge_v[e]]
-        if e != start and (not usable[e] or min(at_u, at_v) > limit):
-            continue
-        for k in range(offsets[e], offsets[e + 1]):
-            reach = min(at_u + along[k], at_v + length[e] - along[k])
-            if e == start:
-                reach = min(reach, snap_distance + abs(along[k] - centre))
-            if reach <= limit:
-                row = int(np.rint((xy[k, 1] - y0) / cell))
-                col = int(np.rint((xy[k, 0] - x0) / cell))
-                field[row, col] = min(field[row, col], reach)
-    for k in range(len(extra_reach)):
-        if extra_reach[k] <= limit:
-            row = int(np.rint((extra_xy[k, 1] - y0) / cell))
-            col = int(np.rint((extra_xy[k, 0] - x0) / cell))
-            field[row, col] = min(field[row, col], extra_reach[k])
+    for i in range(n):  # each cell the earliest arrival among its samples
+        row = int(np.rint((ys[i] - y0) / cell))
+        col = int(np.rint((xs[i] - x0) / cell))
+        field[row, col] = min(field[row, col], arrivals[i])
     return field, x0, y0
 
 

@@ -33,7 +33,7 @@ from mapservice.walking.search import (
     routed_seconds,
     snap_xy,
 )
-from mapservice.walking.snap import Snap, distance_to_network
+from mapservice.walking.snap import distance_to_network
 
 TO_WGS84 = Transformer.from_crs(METRIC_SRID, WGS84, always_xy=True)
 TO_METRIC = Transformer.from_crs(WGS84, METRIC_SRID, always_xy=True)
@@ -45,7 +45,6 @@ class Origin:
 
     lon: float
     lat: float
-    snap: Snap | None  # None: off every network
     snap_distance_m: float | None = None  # None: off every network, times are estimated
 
     @property
@@ -133,8 +132,8 @@ def _origin(
     snap = snap_xy(state, xy[0], xy[1], profile.steps, settings.max_snap_m)
     if snap is None:
         _refuse_if_covered(session, lon, lat, profile, settings)
-        return Origin(lon, lat, None), None
-    return Origin(lon, lat, snap.snap(), snap.distance_m), snap
+        return Origin(lon, lat), None
+    return Origin(lon, lat, snap.distance_m), snap
 
 
 def site_times(

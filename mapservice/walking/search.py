@@ -31,7 +31,6 @@ from mapservice.walking.graph import WalkGraph, get_graph, network_versions
 from mapservice.walking.kernels import bounded_search
 from mapservice.walking.kernels import warm_up as warm_up_kernels
 from mapservice.walking.profiles import WalkProfile, WalkSettings
-from mapservice.walking.snap import Snap
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,13 @@ class EdgeIndex:
 
     tree: shapely.STRtree
     positions: np.ndarray  # tree item -> edge position in the graph
+    bounds: tuple[float, float, float, float]  # of all its edges: xmin, ymin, xmax, ymax
+
+    def near(self, x: float, y: float, distance: float) -> bool:
+        """Whether the point lies within ``distance`` of the edges' bounding box: a point
+        in another town skips the tree."""
+        xmin, ymin, xmax, ymax = self.bounds
+        return xmin - distance <= x <= xmax + distance and ymin - distance <= y <= ymax + distance
 
 
 @dataclass(frozen=True)
@@ -93,19 +99,6 @@ class SearchSnap:
     fraction: float
     distance_m: float
 
-    def snap(self) -> Snap:
-        graph = self.network.graph
-        return Snap(
-            graph.network_id,
-            graph.version,
-            int(graph.edge_ids[self.edge]),
-            int(graph.node_ids[graph.edge_u[self.edge]]),
-            int(graph.node_ids[graph.edge_v[self.edge]]),
-            float(graph.length[self.edge]),
-            self.fraction,
-            self.distance_m,
-        )
-
 
 _SITES_SQL = text(
     """
@@ -121,7 +114,9 @@ def _edge_index(graph: WalkGraph, steps: bool) -> EdgeIndex | None:
     positions = np.flatnonzero(graph.variant(steps).usable_edge)
     if not len(positions):
         return None
-    return EdgeIndex(shapely.STRtree(graph.geoms[positions]), positions)
+    geoms = graph.geoms[positions]
+    xmin, ymin, xmax, ymax = (float(value) for value in shapely.total_bounds(geoms))
+    return EdgeIndex(shapely.STRtree(geoms), positions, (xmin, ymin, xmax, ymax))
 
 
 def _network(graph: WalkGraph, previous: Network | None) -> Network:
@@ -224,7 +219,7 @@ def snap_xy(
     best: SearchSnap | None = None
     for network in state.networks.values():
         index = network.edges[steps]
-        if index is None:
+        if index is None or not index.near(x, y, max_snap_m):
             continue
         items, distances = index.tree.query_nearest(
             point, max_distance=max_snap_m, return_distance=True
