@@ -256,6 +256,36 @@ def test_writes_without_a_token_answer_the_documented_401(
             assert required <= set(answer.get_json())
 
 
+def test_writes_over_the_body_limit_answer_the_documented_413(
+    client: FlaskClient, document: dict[str, Any], editor_token: str
+) -> None:
+    """Every operation taking a JSON body documents 413, and a body over the limit gets it,
+    naming ``body``, before anything is read or written."""
+    with_body = [
+        (path, method, operation)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+    ]
+    assert {(path, method) for path, method, _ in with_body} >= {
+        ("/api/offers", "post"),
+        ("/api/offers/{offer_id}", "patch"),
+    }
+    limit = int(client.application.config["MAX_JSON_BODY"])
+    oversized = {"description": "x" * limit}
+    for path, method, operation in with_body:
+        assert operation["responses"]["413"] == {"$ref": "#/components/responses/BodyTooLarge"}
+        url, _ = _example_call(path, operation)
+        answer = client.open(
+            url,
+            method=method.upper(),
+            json=oversized,
+            headers={"Authorization": f"Bearer {editor_token}"},
+        )
+        assert answer.status_code == 413, (path, method)
+        assert answer.get_json()["parameter"] == "body"
+
+
 def test_api_answers_as_documented(app: Flask, editor_token: str) -> None:
     """Property-based (schemathesis): generated requests for every operation of the document,
     sent to the WSGI app; no 5xx, and status codes, content types and bodies as documented.

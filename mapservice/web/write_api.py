@@ -210,6 +210,7 @@ _WRITE_ERRORS = {
     404: ref("WriteNotFound"),
     409: ref("Conflict"),
     412: ref("PreconditionFailed"),
+    413: ref("BodyTooLarge"),
 }
 
 

@@ -66,7 +66,7 @@ def _for_review(proposal_id: int) -> Proposal:
         200: _DECIDED,
         400: ref("InvalidOffer"),
         **_AUTH_ERRORS,
-        **{code: _WRITE_ERRORS[code] for code in (404, 409, 412)},
+        **{code: _WRITE_ERRORS[code] for code in (404, 409, 412, 413)},
     },
 )
 def approve(proposal_id: int) -> Any:
@@ -119,7 +119,7 @@ def approve(proposal_id: int) -> Any:
         200: _DECIDED,
         400: ref("InvalidOffer"),
         **_AUTH_ERRORS,
-        **{code: _WRITE_ERRORS[code] for code in (404, 409)},
+        **{code: _WRITE_ERRORS[code] for code in (404, 409, 413)},
     },
 )
 def decline(proposal_id: int) -> Any:

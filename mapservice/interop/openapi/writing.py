@@ -168,6 +168,17 @@ RESPONSES = {
             "errors": {"age_max_months": "age_max_months must not be below age_min_months"},
         },
     ),
+    "BodyTooLarge": error_response(
+        "The JSON body is over MAPSERVICE_MAX_JSON_BODY bytes (256 KB by default); nothing was "
+        "written.",
+        "OfferError",
+        {
+            "error": "request entity too large",
+            "parameter": "body",
+            "message": "body must be at most 262144 bytes of JSON",
+            "errors": {"body": "body must be at most 262144 bytes of JSON"},
+        },
+    ),
     "Unauthorized": {
         **error_response(
             "No valid token: send Authorization: Bearer <token>.",
