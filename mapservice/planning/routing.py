@@ -17,7 +17,7 @@ that node walked at the profile's speed:
 Where no network covers a cell or a location, the time is the walking engine's estimate:
 straight line × detour factor at the profile's speed, and the pair is marked ``estimated``.
 
-Free of Flask and of the database (see :mod:`mapservice.planning.service` for loading).
+Free of Flask and of the database (see :mod:`mapservice.planning.loading` for loading).
 """
 
 from __future__ import annotations
