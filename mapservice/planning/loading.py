@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from mapservice.planning.coverage import Supply
 from mapservice.planning.grid import Grid, first_containing
-from mapservice.planning.routing import NetworkIndex, Pairs, index_network
+from mapservice.planning.network_index import NetworkIndex, index_network
+from mapservice.planning.routing import Pairs
 from mapservice.walking.graph import get_graph
 
 _FINGERPRINT_SQL = text(
