@@ -57,16 +57,10 @@ from mapservice.db import make_engine, migrate
 from mapservice.importers.default_data import load_default_data
 from mapservice.models import Area
 from mapservice.pgcluster import LocalCluster, local_cluster
+from mapservice.planning.build import build_base
 from mapservice.planning.coverage import THRESHOLDS_MIN, phase_category_pairs
-from mapservice.planning.service import (
-    Change,
-    PlanningBase,
-    PlanningResult,
-    apply_changes,
-    build_base,
-    coverage_result,
-    delta,
-)
+from mapservice.planning.results import PlanningBase, PlanningResult, coverage_result
+from mapservice.planning.whatif import Change, apply_changes, delta
 from mapservice.taxonomy import categories
 from mapservice.walking.profiles import WalkSettings
 

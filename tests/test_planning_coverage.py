@@ -20,15 +20,10 @@ from mapservice.models import (
     WalkNetwork,
     WalkNode,
 )
+from mapservice.planning.build import build_base, planning_base
 from mapservice.planning.coverage import PLANNING_PHASES
-from mapservice.planning.service import (
-    apply_changes,
-    build_base,
-    changes_of,
-    coverage_result,
-    delta,
-    planning_base,
-)
+from mapservice.planning.results import coverage_result
+from mapservice.planning.whatif import apply_changes, changes_of, delta
 from mapservice.walking.profiles import WalkSettings
 from mapservice.walking.store import import_network
 

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from mapservice import outreach
 from mapservice.importers.default_network import DORTMUND_NETWORK
 from mapservice.models import WGS84, Offer, Site, WalkNetwork
+from mapservice.planning.build import build_base
 from mapservice.planning.compare import compare_estimate
-from mapservice.planning.service import build_base
 from mapservice.walking.precompute import refresh_reach
 from mapservice.walking.profiles import WalkSettings
 

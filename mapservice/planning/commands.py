@@ -14,9 +14,10 @@ from mapservice.db import session_scope
 from mapservice.editing.accounts import find_provider
 from mapservice.models import USER_ROLES
 from mapservice.planning import compare
+from mapservice.planning.build import planning_base
 from mapservice.planning.demand import CensusFormatError, import_census_csv
 from mapservice.planning.report import indicator_rows
-from mapservice.planning.service import coverage_result, planning_base
+from mapservice.planning.results import coverage_result
 from mapservice.validation import ParameterError
 from mapservice.walking.profiles import settings_from_config
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.orm import Session
 
+from mapservice.planning.build import build_base
 from mapservice.planning.report import indicator_rows
-from mapservice.planning.service import PlanningResult, build_base, coverage_result, delta
+from mapservice.planning.results import PlanningResult, coverage_result
+from mapservice.planning.whatif import delta
 from mapservice.walking.profiles import WalkSettings
 
 # A change in the minutes to the nearest offer above this counts as "changed".

@@ -16,7 +16,8 @@ from markupsafe import Markup, escape
 
 from mapservice.mapview import DataCredits, EscapedTooltip, LocalLeafletMap, MapSettings
 from mapservice.planning.coverage import PLANNING_PHASES
-from mapservice.planning.service import Delta, PlanningResult
+from mapservice.planning.results import PlanningResult
+from mapservice.planning.whatif import Delta
 
 # Colour-blind safe sequential bins (viridis, dark = far).
 MINUTE_BINS: list[tuple[float, str, str]] = [

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapservice.planning.coverage import PLANNING_PHASES, gap_cells
-from mapservice.planning.service import PlanningResult
+from mapservice.planning.results import PlanningResult
 from mapservice.taxonomy import categories, phases
 
 matplotlib.use("Agg")

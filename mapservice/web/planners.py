@@ -35,17 +35,11 @@ from mapservice.auth import PLANNING_ROLES, check_roles
 from mapservice.db import get_session
 from mapservice.models import HypotheticalOffer, Scenario, User
 from mapservice.planning import mapping, report, scenarios
+from mapservice.planning.areas import area_choices
+from mapservice.planning.build import planning_base
 from mapservice.planning.coverage import PLANNING_PHASES
-from mapservice.planning.service import (
-    Delta,
-    PlanningResult,
-    apply_changes,
-    area_choices,
-    changes_of,
-    coverage_result,
-    delta,
-    planning_base,
-)
+from mapservice.planning.results import PlanningResult, coverage_result
+from mapservice.planning.whatif import Delta, apply_changes, changes_of, delta
 from mapservice.taxonomy import categories, phases
 from mapservice.validation import ParameterError
 from mapservice.walking.profiles import settings_from_config

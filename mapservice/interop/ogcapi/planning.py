@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from mapservice.interop.ogcapi.collections import Collection, Context, ItemQuery, Queryable
 from mapservice.planning import report
+from mapservice.planning.build import planning_base
 from mapservice.planning.coverage import PLANNING_PHASES, THRESHOLDS_MIN
-from mapservice.planning.service import PlanningResult, coverage_result, planning_base
+from mapservice.planning.results import PlanningResult, coverage_result
 from mapservice.taxonomy import CATEGORY_KEYS
 from mapservice.validation import BBox, parse_choice
 
