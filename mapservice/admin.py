@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from mapservice.importers.exchange import export_file, format_of, import_file
+from mapservice.importers.exchange.read import export_file, format_of, import_file
 from mapservice.importers.records import ImportCounts
 from mapservice.models import Offer, User
 from mapservice.walking.precompute import RefreshSummary, refresh_stale_reach
