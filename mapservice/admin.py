@@ -10,7 +10,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from mapservice.importers.exchange import export_file, format_of, import_file
+from mapservice.importers.exchange.export import export_file
+from mapservice.importers.exchange.format import format_of
+from mapservice.importers.exchange.read import import_file
 from mapservice.importers.records import ImportCounts
 from mapservice.models import Offer, User
 from mapservice.walking.precompute import RefreshSummary, refresh_stale_reach

@@ -13,7 +13,7 @@ from accounts import PASSWORD, sign_in, token_from
 from sqlalchemy import func, select
 
 from mapservice.auth import authenticate
-from mapservice.importers.exchange import COLUMNS
+from mapservice.importers.exchange.format import COLUMNS
 from mapservice.models import Offer, Site, User, WalkSiteSnap
 
 

@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from mapservice import outreach
 from mapservice.i18n import LANGUAGES
-from mapservice.importers.exchange import COLUMNS, export_file, import_file
+from mapservice.importers.exchange.export import export_file
+from mapservice.importers.exchange.format import COLUMNS
+from mapservice.importers.exchange.read import import_file
 from mapservice.importers.records import ImportFailed
 from mapservice.models import Offer
 from mapservice.offer_snapshot import offer_snapshot

@@ -26,7 +26,8 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from mapservice import create_app
-from mapservice.importers.exchange import export_file, import_file
+from mapservice.importers.exchange.export import export_file
+from mapservice.importers.exchange.read import import_file
 from mapservice.models import Offer, Site
 from mapservice.pgcluster import local_cluster
 from mapservice.walking.precompute import refresh_stale_reach

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mapservice.importers.exchange import COLUMNS
+from mapservice.importers.exchange.format import COLUMNS
 from mapservice.models import Offer
 
 

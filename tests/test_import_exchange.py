@@ -15,7 +15,9 @@ from import_support import data_version, nothing_written, site_stamps
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from mapservice.importers.exchange import COLUMNS, export_file, import_file
+from mapservice.importers.exchange.export import export_file
+from mapservice.importers.exchange.format import COLUMNS
+from mapservice.importers.exchange.read import import_file
 from mapservice.importers.records import (
     ImportCounts,
     ImportFailed,

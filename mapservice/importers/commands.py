@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from mapservice.db import session_scope
 from mapservice.importers.catalogue import DEFAULT_CATALOGUE, import_catalogue
 from mapservice.importers.default_data import load_default_data
-from mapservice.importers.exchange import FORMATS, export_file, import_file
+from mapservice.importers.exchange.export import export_file
+from mapservice.importers.exchange.format import FORMATS
+from mapservice.importers.exchange.read import import_file
 from mapservice.importers.opendata import import_opendata
 from mapservice.importers.records import ImportFailed
 from mapservice.walking.precompute import refresh_stale_reach

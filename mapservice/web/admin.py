@@ -36,7 +36,7 @@ from mapservice.db import get_session
 from mapservice.editing import freshness, listing
 from mapservice.editing.permissions import Actor
 from mapservice.editing.service import save_offer, save_site
-from mapservice.importers.exchange import FORMATS
+from mapservice.importers.exchange.format import FORMATS
 from mapservice.importers.records import ImportFailed
 from mapservice.models import OFFER_STATUSES, USER_ROLES, Offer, Provider, Site
 from mapservice.queries import find_anchor_sites
