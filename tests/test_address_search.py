@@ -12,9 +12,10 @@ import shapely
 from accounts import sign_in, token_from
 from sqlalchemy import func, select, text
 
-from mapservice import geocode, outreach
+from mapservice import geocode
 from mapservice.importers.default_network import DEFAULT_EXTRACT, DEFAULT_NETWORK
 from mapservice.models import Area, WalkNetwork, WalkStreet
+from mapservice.outreach.form import visit_field
 from mapservice.walking.store import import_network
 
 # Dortmund-Nordstadt, around the quarter; Witten-Stockum lies 8 km and more to the south-west.
@@ -221,13 +222,13 @@ def test_outreach_takes_only_a_certain_address(app, client, accounts):
         "start_address": "Schleswiger Str 5",
         "profile": "adult",
         "minutes": "15",
-        outreach.visit_field(1, "address"): "Mittelstraße",
-        outreach.visit_field(1, "age_months"): "6",
+        visit_field(1, "address"): "Mittelstraße",
+        visit_field(1, "age_months"): "6",
     }
     answer = client.post("/outreach/", data=form)
     assert answer.status_code == 400
     assert "Adresse nicht eindeutig – meinten Sie: Mittelstraße" in answer.get_data(as_text=True)
-    form[outreach.visit_field(1, "address")] = "Missundestraße"
+    form[visit_field(1, "address")] = "Missundestraße"
     answer = client.post("/outreach/", data=form)
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200

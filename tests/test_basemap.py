@@ -17,8 +17,9 @@ from flask.testing import FlaskClient
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
-from mapservice import basemap, outreach
+from mapservice import basemap
 from mapservice.models import Offer
+from mapservice.outreach.form import visit_field
 from mapservice.web.basemap import MEDIA_TYPE
 
 ARCHIVE = "tiles/dortmund-basemap-2021.pmtiles"
@@ -249,9 +250,9 @@ def test_outreach_route_map_carries_the_base_map(client, accounts) -> None:
         "start_lon": "7.474000",
         "profile": "adult",
         "minutes": "15",
-        outreach.visit_field(1, "lat"): "51.525000",
-        outreach.visit_field(1, "lon"): "7.478000",
-        outreach.visit_field(1, "age_months"): "6",
+        visit_field(1, "lat"): "51.525000",
+        visit_field(1, "lon"): "7.478000",
+        visit_field(1, "age_months"): "6",
     }
     response = client.post("/outreach/", data=form)
     assert response.status_code == 200

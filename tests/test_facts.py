@@ -17,7 +17,6 @@ from accounts import sign_in, token_from
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mapservice import outreach
 from mapservice.i18n import LANGUAGES
 from mapservice.importers.exchange.export import export_file
 from mapservice.importers.exchange.format import COLUMNS
@@ -25,6 +24,7 @@ from mapservice.importers.exchange.read import import_file
 from mapservice.importers.records import ImportFailed
 from mapservice.models import Offer
 from mapservice.offer_snapshot import offer_snapshot
+from mapservice.outreach.form import visit_field
 from mapservice.queries import OfferFilter
 from mapservice.taxonomy import FACT_FIELDS, _fact, categories
 
@@ -313,10 +313,10 @@ def test_outreach_sheet_says_not_known_in_the_family_language(client, app, accou
         "start_lon": f"{LON:.6f}",
         "profile": "adult",
         "minutes": "15",
-        outreach.visit_field(1, "lat"): f"{LAT + 0.001:.6f}",
-        outreach.visit_field(1, "lon"): f"{LON:.6f}",
-        outreach.visit_field(1, "age_months"): "30",
-        outreach.visit_field(1, "lang"): "uk",
+        visit_field(1, "lat"): f"{LAT + 0.001:.6f}",
+        visit_field(1, "lon"): f"{LON:.6f}",
+        visit_field(1, "age_months"): "30",
+        visit_field(1, "lang"): "uk",
     }
     html = client.post("/outreach/", data=form).text
     sheet = html.split('id="sheet-1"')[1].split("</section>")[0]

@@ -17,8 +17,17 @@ from pyproj import Geod
 from shapely.geometry import Point
 from sqlalchemy import text
 
-from mapservice import outreach
 from mapservice.models import Offer, ScheduleSlot, Site
+from mapservice.outreach.form import visit_field
+from mapservice.outreach.order import (
+    EXACT_MAX_VISITS,
+    best_order,
+    held_karp,
+    nearest_neighbour,
+    route_cost,
+)
+from mapservice.outreach.plan import Stop, plan_round
+from mapservice.outreach.sites import anchor_sites
 from mapservice.walking.profiles import WalkSettings
 
 GEOD = Geod(ellps="WGS84")
@@ -54,7 +63,7 @@ def visit_form(token: str, origin: tuple[float, float], homes: list[dict], **ext
     }
     for row, home in enumerate(homes, start=1):
         for key, value in home.items():
-            form[outreach.visit_field(row, key)] = value
+            form[visit_field(row, key)] = value
     form.update(extra)
     return form
 
@@ -81,8 +90,7 @@ def sheet(html: str, position: int) -> str:
 def brute_force(cost, round_trip):
     n = len(cost)
     return min(
-        outreach.route_cost(cost, [0, *rest], round_trip)
-        for rest in itertools.permutations(range(1, n))
+        route_cost(cost, [0, *rest], round_trip) for rest in itertools.permutations(range(1, n))
     )
 
 
@@ -93,23 +101,23 @@ def test_exact_order_matches_brute_force(round_trip):
         for _ in range(5):
             points = [(rng.uniform(0, 1000), rng.uniform(0, 1000)) for _ in range(n)]
             cost = [[math.dist(p, q) * rng.uniform(1, 1.5) for q in points] for p in points]
-            order, exact = outreach.best_order(cost, round_trip)
+            order, exact = best_order(cost, round_trip)
             assert exact and sorted(order) == list(range(n)) and order[0] == 0
-            assert outreach.route_cost(cost, order, round_trip) == pytest.approx(
+            assert route_cost(cost, order, round_trip) == pytest.approx(
                 brute_force(cost, round_trip)
             )
 
 
 def test_heuristic_above_the_exact_limit_is_valid_and_near_optimal():
     rng = random.Random(3)
-    n = outreach.EXACT_MAX_VISITS + 3
+    n = EXACT_MAX_VISITS + 3
     points = [(rng.uniform(0, 2000), rng.uniform(0, 2000)) for _ in range(n)]
     cost = [[math.dist(p, q) for q in points] for p in points]
-    order, exact = outreach.best_order(cost, True)
+    order, exact = best_order(cost, True)
     assert not exact and sorted(order) == list(range(n)) and order[0] == 0
-    nearest = outreach.route_cost(cost, outreach.nearest_neighbour(cost), True)
-    found = outreach.route_cost(cost, order, True)
-    optimum = outreach.route_cost(cost, outreach.held_karp(cost, True), True)
+    nearest = route_cost(cost, nearest_neighbour(cost), True)
+    found = route_cost(cost, order, True)
+    optimum = route_cost(cost, held_karp(cost, True), True)
     assert optimum - 1e-9 <= found <= nearest
     assert found <= optimum * 1.1
 
@@ -153,12 +161,12 @@ def test_legs_on_the_witten_network_follow_the_paths(db_session):
     long as the walked distance (it really runs along the network, not straight)."""
     settings = WalkSettings()
     profile = settings.profile("adult")
-    start = outreach.Stop("Start", 51.4667231, 7.369534)  # Heuweg 8
+    start = Stop("Start", 51.4667231, 7.369534)  # Heuweg 8
     homes = [
-        outreach.Stop("A", 51.4697271, 7.3697757, 1, 3),  # Hörder Straße 340
-        outreach.Stop("B", 51.4688352, 7.368423, 2, 3),  # Hörder Straße 326
+        Stop("A", 51.4697271, 7.3697757, 1, 3),  # Hörder Straße 340
+        Stop("B", 51.4688352, 7.368423, 2, 3),  # Hörder Straße 326
     ]
-    plan = outreach.plan_round(db_session, start, homes, profile, settings, round_trip=False)
+    plan = plan_round(db_session, start, homes, profile, settings, round_trip=False)
     assert [visit.stop.label for visit in plan.visits] == ["B", "A"]
     for leg in plan.legs:
         assert not leg.estimated
@@ -174,9 +182,9 @@ def test_legs_on_the_witten_network_follow_the_paths(db_session):
 
 def test_legs_between_networks_or_off_them_are_estimated(db_session):
     settings = WalkSettings()
-    start = outreach.Stop("Witten", 51.4667231, 7.369534)
-    homes = [outreach.Stop("Nordstadt", *east_of(*HDG, 100), 1, 6)]
-    plan = outreach.plan_round(db_session, start, homes, settings.profile("adult"), settings)
+    start = Stop("Witten", 51.4667231, 7.369534)
+    homes = [Stop("Nordstadt", *east_of(*HDG, 100), 1, 6)]
+    plan = plan_round(db_session, start, homes, settings.profile("adult"), settings)
     assert len(plan.legs) == 2 and all(leg.estimated for leg in plan.legs)
     out = plan.legs[0]
     straight = GEOD.inv(start.lon, start.lat, homes[0].lon, homes[0].lat)[2]
@@ -295,7 +303,7 @@ def test_bad_input_names_every_problem_and_keeps_the_input(client, worker):
 
 
 def test_start_can_be_an_anchor_site(client, worker, db_session):
-    anchors = outreach.anchor_sites(db_session)
+    anchors = anchor_sites(db_session)
     assert any("Haus der Generationen" in site.name for site in anchors)
     page = client.get("/outreach/").text
     assert "Haus der Generationen" in page and 'name="start"' in page

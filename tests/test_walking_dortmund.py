@@ -18,9 +18,9 @@ from shapely.geometry import Point, shape
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from mapservice import outreach
 from mapservice.importers.default_network import DORTMUND_NETWORK
 from mapservice.models import WGS84, Offer, Site, WalkNetwork
+from mapservice.outreach.plan import Stop, plan_round
 from mapservice.planning.build import build_base
 from mapservice.planning.compare import compare_estimate
 from mapservice.walking.precompute import refresh_reach
@@ -193,12 +193,12 @@ def test_planners_coverage_of_the_quarter_is_routed(db_session: Session) -> None
 def test_outreach_legs_in_the_quarter_follow_the_paths(db_session: Session) -> None:
     settings = WalkSettings()
     profile = settings.profile("adult")
-    start = outreach.Stop("Start", *NORDMARKT.values())
+    start = Stop("Start", *NORDMARKT.values())
     homes = [
-        outreach.Stop("Süd", *SOUTH_OF_TRACKS, 1, 3),
-        outreach.Stop("Nord", *NORTH_OF_TRACKS, 2, 3),
+        Stop("Süd", *SOUTH_OF_TRACKS, 1, 3),
+        Stop("Nord", *NORTH_OF_TRACKS, 2, 3),
     ]
-    plan = outreach.plan_round(db_session, start, homes, profile, settings, round_trip=False)
+    plan = plan_round(db_session, start, homes, profile, settings, round_trip=False)
     assert not plan.estimated
     across = next(
         leg for leg in plan.legs if {leg.origin.label, leg.target.label} == {"Süd", "Nord"}

@@ -18,10 +18,20 @@ from flask import Blueprint, Response, make_response, render_template, request
 from flask_babel import force_locale
 from markupsafe import Markup
 
-from mapservice import outreach
 from mapservice.auth import check_roles
 from mapservice.db import get_session
 from mapservice.i18n import LANGUAGES, language_choices
+from mapservice.outreach.form import (
+    DEFAULT_ROWS,
+    MAX_VISITS,
+    MINUTE_CHOICES,
+    Problem,
+    parse_plan_form,
+    visit_field,
+)
+from mapservice.outreach.plan import DEFAULT_MINUTES, plan_round
+from mapservice.outreach.route_map import route_map
+from mapservice.outreach.sites import anchor_sites
 from mapservice.web import basemap
 from mapservice.web.walking_api import walk_settings
 
@@ -44,13 +54,11 @@ def _not_stored(response: Response) -> Response:
 
 
 def _rows(requested: str | None, filled: int = 0) -> int:
-    rows = int(requested) if requested and requested.isdigit() else outreach.DEFAULT_ROWS
-    return max(1, min(outreach.MAX_VISITS, max(rows, filled)))
+    rows = int(requested) if requested and requested.isdigit() else DEFAULT_ROWS
+    return max(1, min(MAX_VISITS, max(rows, filled)))
 
 
-def _form_page(
-    form: dict[str, str], problems: list[outreach.Problem], rows: int, **extra: Any
-) -> str:
+def _form_page(form: dict[str, str], problems: list[Problem], rows: int, **extra: Any) -> str:
     settings = walk_settings()
     return render_template(
         "outreach/index.html",
@@ -58,20 +66,20 @@ def _form_page(
         problems=problems,
         problem_fields={p.field for p in problems},
         rows=rows,
-        visit_field=outreach.visit_field,
-        anchors=outreach.anchor_sites(get_session()),
+        visit_field=visit_field,
+        anchors=anchor_sites(get_session()),
         profiles=settings.profiles,
-        minute_choices=outreach.MINUTE_CHOICES,
+        minute_choices=MINUTE_CHOICES,
         languages=language_choices(),
-        max_visits=outreach.MAX_VISITS,
+        max_visits=MAX_VISITS,
         **extra,
     )
 
 
 @bp.get("/")
 def index() -> str:
-    defaults = {"minutes": str(outreach.DEFAULT_MINUTES), "round_trip": "1", "profile": "adult"}
-    anchors = outreach.anchor_sites(get_session())
+    defaults = {"minutes": str(DEFAULT_MINUTES), "round_trip": "1", "profile": "adult"}
+    anchors = anchor_sites(get_session())
     if anchors:
         defaults["start"] = f"site:{anchors[0].id}"
     return _form_page(defaults, [], _rows(request.args.get("rows")))
@@ -84,17 +92,17 @@ def plan() -> tuple[str, int] | Response:
     filled = max(
         (
             row
-            for row in range(1, outreach.MAX_VISITS + 1)
-            if any(form.get(outreach.visit_field(row, k)) for k in ("address", "lat", "lon"))
+            for row in range(1, MAX_VISITS + 1)
+            if any(form.get(visit_field(row, k)) for k in ("address", "lat", "lon"))
         ),
         default=0,
     )
     rows = _rows(form.get("rows"), filled)
     settings = walk_settings()
-    asked = outreach.parse_plan_form(session, form, settings, LANGUAGES)
+    asked = parse_plan_form(session, form, settings, LANGUAGES)
     if asked.problems or asked.start is None:
         return _form_page(form, asked.problems, rows), 400
-    the_plan = outreach.plan_round(
+    the_plan = plan_round(
         session,
         asked.start,
         asked.homes,
@@ -125,7 +133,7 @@ def plan() -> tuple[str, int] | Response:
         [],
         rows,
         plan=the_plan,
-        route_map=outreach.route_map(map_settings, the_plan),
+        route_map=route_map(map_settings, the_plan),
         sheets=sheets,
     )
     return make_response(page, 200)

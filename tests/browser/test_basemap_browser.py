@@ -13,9 +13,9 @@ from playwright.sync_api import Browser, Page, Response, expect
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from mapservice import outreach
 from mapservice.auth import create_user
 from mapservice.models import Offer, User
+from mapservice.outreach.form import visit_field
 
 ARCHIVE_PATH = "/tiles/basemap.pmtiles"
 # Share of sampled pixels of the map's canvases that must differ from the background colour.
@@ -207,9 +207,9 @@ def test_outreach_route_draws_the_base_map_and_asks_no_one_else(
         page.check("input[name=start][value=other]")
         page.fill("input[name=start_lat]", "51.524600")
         page.fill("input[name=start_lon]", "7.474000")
-        page.fill(f"input[name={outreach.visit_field(1, 'lat')}]", "51.525000")
-        page.fill(f"input[name={outreach.visit_field(1, 'lon')}]", "7.478000")
-        page.fill(f"input[name={outreach.visit_field(1, 'age_months')}]", "6")
+        page.fill(f"input[name={visit_field(1, 'lat')}]", "51.525000")
+        page.fill(f"input[name={visit_field(1, 'lon')}]", "7.478000")
+        page.fill(f"input[name={visit_field(1, 'age_months')}]", "6")
         page.click("text=Route planen")
         page.wait_for_load_state()
         expect(page.locator(".folium-map")).to_be_visible()
