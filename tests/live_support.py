@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from flask import Flask
 from sqlalchemy import URL, Engine
+from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 
@@ -23,6 +24,13 @@ class QuietHandler(WSGIRequestHandler):
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+def share_engine(app: Flask, engine: Engine) -> None:
+    """Let ``app`` use the test session's engine for its sessions, the read-only ones too."""
+    app.extensions["mapservice.engine"] = engine
+    app.extensions["mapservice.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["mapservice.read_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager

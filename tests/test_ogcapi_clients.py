@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from live_support import live_server
+from live_support import live_server, share_engine
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from mapservice import create_app
 from mapservice.models import Area, Offer, Site
@@ -33,8 +33,7 @@ def ogc_url(engine: Engine, data_dir: Path) -> Iterator[str]:
             "SECRET_KEY": "client-test",
         }
     )
-    app.extensions["mapservice.engine"] = engine
-    app.extensions["mapservice.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    share_engine(app, engine)
     with live_server(app) as url:
         yield f"{url}/ogcapi/"
 

@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from live_support import live_server
+from live_support import live_server, share_engine
 from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 
 from mapservice import create_app
 
@@ -48,8 +47,7 @@ def live_app(engine: Engine, data_dir: Path) -> Flask:
             "LOGIN_RATE_LIMIT": "1000 per minute",
         }
     )
-    app.extensions["mapservice.engine"] = engine
-    app.extensions["mapservice.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    share_engine(app, engine)
     return app
 
 
