@@ -19,8 +19,9 @@ loads the graphs and indexes) and the p50/p95 of the rest, then one isochrone, a
 its peak RSS.
 
 Targets (issue 13): precompute, 100,000 edges <= 5 s; whole city <= 15 s; a worker with
-the Dortmund network (and with the whole city) <= 1 GB RSS; the whole reach request on
-Witten-Stockum <= 0.8 ms (half of Valhalla's 1 x 5 matrix, 1.8 ms here).
+the Dortmund network (and with the whole city) <= 1 GB RSS. The reach request's target (<= 0.5x
+Valhalla's matrix for the same question) is judged by ``bench/walking.py``, which runs
+Valhalla in the same process; this script prints the request's time beside it.
 """
 
 from __future__ import annotations
@@ -73,7 +74,6 @@ BOXES = {
 }
 TARGETS = {"grid": 5.0, "city": 15.0}
 RSS_LIMIT_MB = 1024.0
-WITTEN_REACH_MS = 0.8
 TO_WGS84 = Transformer.from_crs(25832, 4326, always_xy=True)
 VERSION_SQL = "SELECT n FROM data_version WHERE id = 1"  # as the reach request reads it
 
@@ -322,11 +322,13 @@ def main() -> None:
         if name in figures:
             ok = figures[name][key] <= limit
             print(f"  [{'ok' if ok else 'MISSED'}] {label}: {figures[name][key]:.2f}")
-    witten = figures["default"]["witten-stockum"]["p50_ms"]
-    ok = witten <= WITTEN_REACH_MS
+    # The reach target is a ratio to Valhalla's matrix for the same question, measured in
+    # one run and process: bench/walking.py prints it. A fixed threshold taken from another
+    # machine's Valhalla time would judge this machine's speed, not ours against it.
     print(
-        f"  [{'ok' if ok else 'MISSED'}] reach request p50 on Witten-Stockum <= "
-        f"{WITTEN_REACH_MS} ms: {witten:.2f}"
+        "  reach request p50 on Witten-Stockum: "
+        f"{figures['default']['witten-stockum']['p50_ms']:.2f} ms "
+        "(its target, <= 0.5x Valhalla's matrix in the same run: bench/walking.py)"
     )
 
 
