@@ -17,6 +17,7 @@ import psycopg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
+from geoalchemy2 import alembic_helpers
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -146,6 +147,17 @@ def connection_limit(engine: Engine) -> int:
         found: dict[str, int] = {str(name): int(value) for name, value in rows}
     reserved = found.get("superuser_reserved_connections", 0) + found.get("reserved_connections", 0)
     return found["max_connections"] - reserved
+
+
+def include_in_migrations(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """What Alembic compares between the models and the database: GeoAlchemy2's filter
+    (spatial indexes), and PostGIS's own table left alone."""
+    if type_ == "table" and name == "spatial_ref_sys":
+        return False
+    included: bool = alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
+    return included
 
 
 def alembic_config(url: str) -> AlembicConfig:

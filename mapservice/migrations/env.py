@@ -4,17 +4,11 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine
 
+from mapservice.db import include_in_migrations
 from mapservice.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    """GeoAlchemy2's filter (spatial indexes), and leave PostGIS's own table alone."""
-    if type_ == "table" and name == "spatial_ref_sys":
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations() -> None:
@@ -31,7 +25,7 @@ def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        include_object=include_object,
+        include_object=include_in_migrations,
         compare_type=True,
         # GeoAlchemy2 renders spatial tables and their indexes so they are created once.
         process_revision_directives=alembic_helpers.writer,

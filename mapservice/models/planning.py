@@ -91,7 +91,11 @@ class HypotheticalOffer(Base):
     age_min_months: Mapped[int] = mapped_column(SmallInteger)
     age_max_months: Mapped[int] = mapped_column(SmallInteger)
     capacity: Mapped[int | None] = mapped_column(Integer)
-    geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=WGS84))
+    # No spatial index, as in migration 0005: a scenario holds a handful of changes, always
+    # read by scenario.
+    geom: Mapped[WKBElement | None] = mapped_column(
+        Geometry("POINT", srid=WGS84, spatial_index=False)
+    )
 
     scenario: Mapped[Scenario] = relationship(back_populates="changes")
 
