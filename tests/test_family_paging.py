@@ -13,7 +13,7 @@ from shapely.geometry import Point
 from sqlalchemy import func, select, update
 from test_page import LAT, LON
 
-from mapservice.family import PAGE_SIZE
+from mapservice.family.query import PAGE_SIZE
 from mapservice.models import Area, Offer, Site
 
 # In the quarter (the place the issue measured).

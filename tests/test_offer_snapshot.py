@@ -116,7 +116,7 @@ def site_lat(session: Session, site: Site) -> float:
 
 def family_answers(session: Session, query: Any) -> tuple[Any, Any]:
     from mapservice.data_cache import data_version
-    from mapservice.family import find_for_family
+    from mapservice.family.search import find_for_family
     from mapservice.offer_snapshot import offer_records
 
     records = offer_records(session, data_version(session))
@@ -143,7 +143,7 @@ def answer_rows(answer: Any) -> list[tuple]:
 )
 @pytest.mark.parametrize(("shown", "start"), [(25, 0), (7, 7), (None, 0), (25, 10_000)])
 def test_family_records_answer_like_the_database(db_session, where, criteria, shown, start):
-    from mapservice.family import FamilyQuery, Location
+    from mapservice.family.query import FamilyQuery, Location
 
     location = Location(where[1], where[0], "") if where else None
     query = FamilyQuery(criteria, location, minutes=20, shown=shown, start=start)
@@ -159,7 +159,7 @@ def test_family_records_answer_like_the_database(db_session, where, criteria, sh
 
 
 def test_family_records_list_home_visits_where_their_area_holds_the_home(db_session):
-    from mapservice.family import FamilyQuery, Location
+    from mapservice.family.query import FamilyQuery, Location
 
     visits = db_session.scalars(
         select(Offer).where(Offer.site_id.is_(None), Offer.status == "active")

@@ -12,7 +12,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mapservice import family
+from mapservice.family.dates import next_dates, offer_calendar
 from mapservice.models import Offer, ScheduleSlot
 from mapservice.school_holidays import HOLIDAYS_FILE, nrw, read
 
@@ -56,7 +56,7 @@ def pausing_offer(session: Session) -> Offer:
 
 
 def calendar_of(offer: Offer, today: dt.date, note: str | None = None) -> Calendar:
-    data = family.offer_calendar(
+    data = offer_calendar(
         offer,
         title="Elterncafé",
         description=None,
@@ -102,7 +102,7 @@ def test_calendar_leaves_out_every_meeting_in_the_school_holidays(db_session: Se
 
 def test_next_dates_skip_the_school_holidays(db_session: Session) -> None:
     offer = pausing_offer(db_session)
-    found = family.next_dates(
+    found = next_dates(
         offer.schedule, today=dt.date(2026, 12, 20), count=3, skip_school_holidays=True
     )
     assert [start.date() for start, _ in found] == [
@@ -110,7 +110,7 @@ def test_next_dates_skip_the_school_holidays(db_session: Session) -> None:
         dt.date(2027, 1, 12),
         dt.date(2027, 1, 19),
     ]
-    plain = family.next_dates(offer.schedule, today=dt.date(2026, 12, 20), count=2)
+    plain = next_dates(offer.schedule, today=dt.date(2026, 12, 20), count=2)
     assert [start.date() for start, _ in plain] == [dt.date(2026, 12, 22), dt.date(2026, 12, 29)]
 
 

@@ -1,6 +1,6 @@
 """The day's plan: the stops in the visiting order with the least walking, the legs
 between them, and per family the age-fitting active offers within a few minutes' walk
-(the family map's :func:`mapservice.family.find_for_family`).
+(the family map's :func:`mapservice.family.search.find_for_family`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from mapservice import family
+from mapservice.family.query import FamilyQuery, Location
+from mapservice.family.search import Listed, find_for_family
 from mapservice.outreach.order import best_order
 from mapservice.outreach.walks import leg_path, walking_matrix
 from mapservice.queries import OfferFilter
@@ -53,7 +54,7 @@ class Visit:
 
     position: int
     stop: Stop
-    offers: list[family.Listed]
+    offers: list[Listed]
     estimated: bool
     problem: str | None = None  # the walking engine refused the home (e.g. far off a path)
 
@@ -124,14 +125,14 @@ def _visit(
     settings: WalkSettings,
     minutes: int,
 ) -> Visit:
-    query = family.FamilyQuery(
+    query = FamilyQuery(
         criteria=OfferFilter(age_months=stop.age_months),
-        location=family.Location(stop.lat, stop.lon, stop.label),
+        location=Location(stop.lat, stop.lon, stop.label),
         minutes=minutes,
         profile=profile.key,
     )
     try:
-        answer = family.find_for_family(session, query, settings)
+        answer = find_for_family(session, query, settings)
     except ParameterError as exc:
         return Visit(position, stop, [], True, exc.message)
     return Visit(position, stop, answer.items, answer.estimated)

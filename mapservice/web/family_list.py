@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 
 from mapservice.data_cache import VersionedCache
 from mapservice.db import get_session
-from mapservice.family import Listed
+from mapservice.family.search import Listed
 from mapservice.i18n import current_language
 from mapservice.models import Offer
 

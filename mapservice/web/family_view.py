@@ -17,9 +17,18 @@ from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from werkzeug.datastructures import MultiDict
 
-from mapservice import family, geocode, mapview, queries
+from mapservice import geocode, mapview, queries
 from mapservice.data_cache import VersionedCache, data_version
 from mapservice.db import get_session
+from mapservice.family.query import (
+    DEFAULT_MINUTES,
+    DEFAULT_PROFILE,
+    PAGE_SIZE,
+    FamilyQuery,
+    locate_address,
+    parse_family_query,
+)
+from mapservice.family.search import FamilyAnswer, Listed, find_for_family
 from mapservice.models import Offer, Site
 from mapservice.offer_snapshot import OfferRecords, offer_records
 from mapservice.taxonomy import categories
@@ -62,8 +71,8 @@ class FormValues:
     where: str = ""
     lat: str = ""
     lon: str = ""
-    minutes: str = str(family.DEFAULT_MINUTES)
-    profile: str = family.DEFAULT_PROFILE
+    minutes: str = str(DEFAULT_MINUTES)
+    profile: str = DEFAULT_PROFILE
     day: str = ""
     time: str = ""
 
@@ -100,15 +109,15 @@ def form_values(args: Mapping[str, str], age_months: int | None) -> FormValues:
         where=args.get("where", ""),
         lat=args.get("lat", ""),
         lon=args.get("lon", ""),
-        minutes=args.get("minutes") or str(family.DEFAULT_MINUTES),
-        profile=args.get("profile") or family.DEFAULT_PROFILE,
+        minutes=args.get("minutes") or str(DEFAULT_MINUTES),
+        profile=args.get("profile") or DEFAULT_PROFILE,
         day=args.get("day", ""),
         time=args.get("time", ""),
     )
 
 
-def _group_by_category(items: list[family.Listed]) -> list[tuple[str, list[family.Listed]]]:
-    grouped: dict[str, list[family.Listed]] = defaultdict(list)
+def _group_by_category(items: list[Listed]) -> list[tuple[str, list[Listed]]]:
+    grouped: dict[str, list[Listed]] = defaultdict(list)
     for item in items:
         grouped[item.offer.category].append(item)
     return [(key, grouped[key]) for key in categories() if key in grouped]
@@ -175,8 +184,8 @@ class FamilyView:
 
     args: dict[str, str]
     form: FormValues
-    query: family.FamilyQuery
-    answer: family.FamilyAnswer
+    query: FamilyQuery
+    answer: FamilyAnswer
     error: ParameterError | None = None
     age_months: int | None = None
     places: list[geocode.Place] = field(default_factory=list)
@@ -297,14 +306,14 @@ def family_view(raw: MultiDict[str, str]) -> FamilyView:
     error: ParameterError | None = None
     places: list[geocode.Place] = []
     try:
-        query = family.parse_family_query(args)
-        query, places = family.locate_address(session, query, map_centre())
-        answer = family.find_for_family(session, query, walk_settings(), records)
+        query = parse_family_query(args)
+        query, places = locate_address(session, query, map_centre())
+        answer = find_for_family(session, query, walk_settings(), records)
     except ParameterError as exc:
         # Show everything rather than nothing, and say which input was not understood.
         error = exc
-        query = family.FamilyQuery(criteria=queries.OfferFilter(), shown=family.PAGE_SIZE)
-        answer = family.find_for_family(session, query, walk_settings(), records)
+        query = FamilyQuery(criteria=queries.OfferFilter(), shown=PAGE_SIZE)
+        answer = find_for_family(session, query, walk_settings(), records)
     try:
         age_months = parse_age_months(args)
     except ParameterError:

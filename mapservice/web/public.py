@@ -25,8 +25,11 @@ from geoalchemy2.shape import to_shape
 from markupsafe import Markup
 from shapely.geometry import Point
 
-from mapservice import family, geocode, mapview, school_holidays
+from mapservice import geocode, mapview, school_holidays
 from mapservice.db import get_session
+from mapservice.family import dates
+from mapservice.family.json_ld import offer_json_ld
+from mapservice.family.query import MINUTE_CHOICES, PROFILE_CHOICES
 from mapservice.i18n import current_language, offer_text
 from mapservice.interop.openapi.spec import BAD_PARAMETER, describe, ok, query
 from mapservice.models import Offer
@@ -52,9 +55,9 @@ def _page_options(view: FamilyView, version: int) -> dict[str, Any]:
         "category_options": list(categories().values()),
         "language_options": sorted(set(offered) | {view.form.language} - {""}),
         "max_age_years": MAX_AGE_MONTHS // 12,
-        "minute_choices": family.MINUTE_CHOICES,
-        "profile_choices": family.PROFILE_CHOICES,
-        "weekday_keys": family.ICAL_DAYS,
+        "minute_choices": MINUTE_CHOICES,
+        "profile_choices": PROFILE_CHOICES,
+        "weekday_keys": dates.ICAL_DAYS,
     }
 
 
@@ -135,7 +138,7 @@ def offer_page(offer_id: int) -> str:
     title = offer_text(offer, "title")
     description = offer_text(offer, "description")
     url = url_for("public.offer_page", offer_id=offer.id, _external=True)
-    json_ld = family.offer_json_ld(
+    json_ld = offer_json_ld(
         offer,
         title=title.text if title else offer.title,
         description=description.text if description else None,
@@ -148,7 +151,7 @@ def offer_page(offer_id: int) -> str:
         offer=offer,
         title=title,
         description=description,
-        next_dates=family.next_dates(offer.schedule, skip_school_holidays=offer.no_school_holidays),
+        next_dates=dates.next_dates(offer.schedule, skip_school_holidays=offer.no_school_holidays),
         school_pause=_school_pause(offer),
         json_ld=json_ld,
         back_args=back,
@@ -161,7 +164,7 @@ def _school_pause(offer: Offer) -> dict[str, Any] | None:
     if not offer.no_school_holidays:
         return None
     holidays = school_holidays.nrw()
-    today = dt.datetime.now(family.TIMEZONE).date()
+    today = dt.datetime.now(dates.TIMEZONE).date()
     return {"next": holidays.current_or_next(today), "known_until": holidays.known_until}
 
 
@@ -201,7 +204,7 @@ def offer_calendar(offer_id: int) -> Response:
         abort(404, description="this offer has no regular dates")
     title = offer_text(offer, "title")
     description = offer_text(offer, "description")
-    data = family.offer_calendar(
+    data = dates.offer_calendar(
         offer,
         title=title.text if title else offer.title,
         description=description.text if description else None,
