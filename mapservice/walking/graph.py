@@ -1,6 +1,9 @@
 """The walking network in memory: a sparse graph per step rule, cached per network version.
 
-Shortest paths run on :mod:`scipy.sparse.csgraph` (chosen by measurement, see
+Searches from many sources at once (the planners' coverage, the outreach legs) run on
+:mod:`scipy.sparse.csgraph`; a request's one bounded search from its own point runs on the
+same CSR arrays in :func:`mapservice.walking.kernels.bounded_search`, where SciPy's checks
+of the graph would cost more than the search (both chosen by measurement, see
 ``bench/walking.py``). The cache is keyed by database, network id and import time, so a
 re-import (or a rolled-back one) is noticed on the next use; it is safe for the threads
 of the WSGI server.
