@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from mapservice import geocode
 from mapservice.db import get_session
-from mapservice.editing import freshness, listing, proposals, revisions
+from mapservice.editing import freshness, listing, proposals
 from mapservice.editing.offer_input import check_offer
 from mapservice.editing.permissions import require
 from mapservice.editing.restore import restore_offer
@@ -38,6 +38,7 @@ from mapservice.web.editing.forms import (
     form_from_state,
     life_phases,
 )
+from mapservice.web.editing.history import history_page
 from mapservice.web.editing.messages import german_errors
 
 WHEELCHAIR_LABELS = {
@@ -261,16 +262,7 @@ def offer_confirm(offer_id: int) -> BaseResponse:
 def offer_history(offer_id: int) -> str:
     offer = _offer(offer_id)
     require(actor(), "history.view", offer.provider_id)
-    return render_template(
-        "editing/history.html",
-        heading=offer.title,
-        back_url=url_for("editing.offer_edit", offer_id=offer.id),
-        back_label="zum Angebot",
-        history=revisions.history(get_session(), "offer", offer.id),
-        restore_endpoint="editing.offer_restore",
-        restore_args={"offer_id": offer.id},
-        can_restore=actor().role in ("admin", "editor"),
-    )
+    return history_page("offer", offer.id, offer.title, "offer_id", "zum Angebot")
 
 
 @bp.post("/offers/<int:offer_id>/restore/<int:revision_id>")

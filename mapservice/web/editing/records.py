@@ -8,8 +8,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from werkzeug.wrappers import Response as BaseResponse
 
 from mapservice.db import get_session
-from mapservice.editing import listing, revisions
-from mapservice.editing.permissions import EditingError, Forbidden, NotFound, require
+from mapservice.editing import listing
+from mapservice.editing.permissions import require
 from mapservice.editing.provider_details import DETAIL_FIELDS, save_provider_details
 from mapservice.editing.restore import restore_provider, restore_site
 from mapservice.editing.service import InvalidInput, save_provider, save_site
@@ -20,6 +20,7 @@ from mapservice.interop.hsds.mapping import PROVIDER_KINDS_DE
 from mapservice.models import PROVIDER_KINDS, WHEELCHAIR_VALUES, Provider, Site
 from mapservice.walking.profiles import settings_from_config
 from mapservice.web.editing import actor, bp
+from mapservice.web.editing.history import history_page, restore_and_report
 from mapservice.web.editing.messages import german, german_errors
 from mapservice.web.editing.offers import WHEELCHAIR_LABELS
 
@@ -88,42 +89,20 @@ def _site_values(raw: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
 def site_history(site_id: int) -> str:
     site = _site(site_id)
     require(actor(), "proposal.review")  # sites are shared: their history is the editors'
-    return render_template(
-        "editing/history.html",
-        heading=f"Ort: {site.name}",
-        back_url=url_for("editing.site_edit", site_id=site.id),
-        back_label="zum Ort",
-        history=revisions.history(get_session(), "site", site.id),
-        restore_endpoint="editing.site_restore",
-        restore_args={"site_id": site.id},
-        can_restore=actor().role in ("admin", "editor"),
-    )
+    return history_page("site", site.id, f"Ort: {site.name}", "site_id", "zum Ort")
 
 
 @bp.post("/sites/<int:site_id>/restore/<int:revision_id>")
 def site_restore(site_id: int, revision_id: int) -> BaseResponse:
-    session = get_session()
-    try:
-        site = restore_site(
-            session,
-            actor(),
-            _site(site_id),
-            revision_id,
-            walk=settings_from_config(current_app.config),
-        )
-    except (Forbidden, NotFound):
-        raise  # 403 / 404 by the blueprint's handlers
-    except EditingError as error:
-        session.rollback()
-        flash(f"Nicht wiederhergestellt: {error}", "error")
-        return redirect(url_for("editing.site_history", site_id=site_id))
-    session.commit()
-    flash(
-        f"„{site.name}“: Stand von Revision {revision_id} wiederhergestellt "
-        "(Wegezeiten neu berechnet, falls der Ort sich bewegt hat).",
-        "ok",
+    walk = settings_from_config(current_app.config)
+    return restore_and_report(
+        lambda: restore_site(get_session(), actor(), _site(site_id), revision_id, walk=walk),
+        url_for("editing.site_history", site_id=site_id),
+        lambda site: (
+            f"„{site.name}“: Stand von Revision {revision_id} wiederhergestellt "
+            "(Wegezeiten neu berechnet, falls der Ort sich bewegt hat)."
+        ),
     )
-    return redirect(url_for("editing.site_history", site_id=site_id))
 
 
 # --- providers --------------------------------------------------------------------------------
@@ -191,32 +170,18 @@ def provider_edit(provider_id: int) -> Any:
 def provider_history(provider_id: int) -> str:
     provider = _provider(provider_id)
     require(actor(), "history.view", provider.id)
-    return render_template(
-        "editing/history.html",
-        heading=f"Anbieter: {provider.name}",
-        back_url=url_for("editing.provider_edit", provider_id=provider.id),
-        back_label="zum Anbieter",
-        history=revisions.history(get_session(), "provider", provider.id),
-        restore_endpoint="editing.provider_restore",
-        restore_args={"provider_id": provider.id},
-        can_restore=actor().role in ("admin", "editor"),
+    return history_page(
+        "provider", provider.id, f"Anbieter: {provider.name}", "provider_id", "zum Anbieter"
     )
 
 
 @bp.post("/providers/<int:provider_id>/restore/<int:revision_id>")
 def provider_restore(provider_id: int, revision_id: int) -> BaseResponse:
-    session = get_session()
-    try:
-        provider = restore_provider(session, actor(), _provider(provider_id), revision_id)
-    except (Forbidden, NotFound):
-        raise  # 403 / 404 by the blueprint's handlers
-    except EditingError as error:
-        session.rollback()
-        flash(f"Nicht wiederhergestellt: {error}", "error")
-        return redirect(url_for("editing.provider_history", provider_id=provider_id))
-    session.commit()
-    flash(f"„{provider.name}“: Stand von Revision {revision_id} wiederhergestellt.", "ok")
-    return redirect(url_for("editing.provider_history", provider_id=provider_id))
+    return restore_and_report(
+        lambda: restore_provider(get_session(), actor(), _provider(provider_id), revision_id),
+        url_for("editing.provider_history", provider_id=provider_id),
+        lambda provider: f"„{provider.name}“: Stand von Revision {revision_id} wiederhergestellt.",
+    )
 
 
 @bp.post("/providers/<int:provider_id>/trusted")
