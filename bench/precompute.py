@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pyproj import Transformer
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
@@ -46,7 +45,7 @@ from werkzeug.test import EnvironBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from synthetic import add_site, build_grid_network
+from synthetic import build_grid_city
 
 from mapservice.config import Defaults
 from mapservice.db import make_engine, migrate
@@ -64,8 +63,6 @@ DATABASES = {
 }
 GRID_N = 225
 GRID_SITES = 300
-GRID_ORIGIN = (395_000.0, 5_640_000.0)  # EPSG:25832, in the Sauerland (as bench/walking.py)
-SPACING = 80.0
 # Where requests start, west, south, east, north (WGS84), per network name.
 BOXES = {
     "dortmund": (7.445, 51.515, 7.505, 51.535),  # the Nordstadt
@@ -74,26 +71,7 @@ BOXES = {
 }
 TARGETS = {"grid": 5.0, "city": 15.0}
 RSS_LIMIT_MB = 1024.0
-TO_WGS84 = Transformer.from_crs(25832, 4326, always_xy=True)
 VERSION_SQL = "SELECT n FROM data_version WHERE id = 1"  # as the reach request reads it
-
-
-def build_grid(session: Session, rng: random.Random) -> None:
-    build_grid_network(session, "bench-grid", GRID_N, GRID_ORIGIN, SPACING, steps_share=0.02)
-    x0, y0 = GRID_ORIGIN
-    size = (GRID_N - 1) * SPACING
-    for k in range(GRID_SITES):
-        lon, lat = TO_WGS84.transform(x0 + rng.uniform(0, size), y0 + rng.uniform(0, size))
-        site_id = add_site(session, f"Kita {k}", lon, lat, str(k))
-        session.execute(
-            text(
-                "INSERT INTO offer (title, category, age_min_months, age_max_months, languages, "
-                "cost_free, registration_required, status, translations, site_id, is_example, "
-                "source_dataset, source_id) VALUES (:t, 'day_care', 4, 72, '{de}', true, false, "
-                "'active', '{}', :site, false, 'bench', :sid)"
-            ),
-            {"t": f"Kita {k}", "site": site_id, "sid": str(k)},
-        )
 
 
 def prepare(name: str, data_dir: str, reuse: bool) -> tuple[str, float | None]:
@@ -118,7 +96,7 @@ def prepare(name: str, data_dir: str, reuse: bool) -> tuple[str, float | None]:
     start = time.perf_counter()
     with Session(engine) as session, session.begin():
         if name == "grid":
-            build_grid(session, random.Random(3))
+            build_grid_city(session, GRID_N, GRID_SITES, random.Random(3))
         else:
             load_default_data(session, data_dir, all_city=name == "city")
     engine.dispose()

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import random
+
+from pyproj import Transformer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapservice.walking.store import finish_network
+
+# The benchmarks' synthetic city (EPSG:25832, in the Sauerland, clear of every real network).
+GRID_ORIGIN = (395_000.0, 5_640_000.0)
+SPACING = 80.0  # metres between grid junctions
+TO_WGS84 = Transformer.from_crs(25832, 4326, always_xy=True)
 
 
 def build_grid_network(
@@ -97,3 +105,29 @@ def add_site(session: Session, name: str, lon: float, lat: float, source_id: str
             {"name": name, "lon": lon, "lat": lat, "sid": source_id},
         ).scalar_one()
     )
+
+
+def build_grid_city(session: Session, n: int, sites: int, rng: random.Random) -> int:
+    """The benchmarks' synthetic city: n x n junctions ``SPACING`` apart, 2 % of edges are
+    steps, and ``sites`` day-care sites with one offer each at random places on it; returns
+    the network id."""
+    network_id = build_grid_network(
+        session, "bench-grid", n, GRID_ORIGIN, SPACING, steps_share=0.02
+    )
+    x0, y0 = GRID_ORIGIN
+    size = (n - 1) * SPACING
+    for k in range(sites):
+        x = x0 + rng.uniform(0, size)
+        y = y0 + rng.uniform(0, size)
+        lon, lat = TO_WGS84.transform(x, y)
+        site_id = add_site(session, f"Kita {k}", lon, lat, str(k))
+        session.execute(
+            text(
+                "INSERT INTO offer (title, category, age_min_months, age_max_months, languages, "
+                "cost_free, registration_required, status, translations, site_id, is_example, "
+                "source_dataset, source_id) VALUES (:t, 'day_care', 4, 72, '{de}', true, false, "
+                "'active', '{}', :site, false, 'bench', :sid)"
+            ),
+            {"t": f"Kita {k}", "site": site_id, "sid": str(k)},
+        )
+    return int(network_id)

@@ -64,14 +64,13 @@ import networkx as nx
 import numpy as np
 import orjson
 from flask import Flask
-from pyproj import Transformer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from werkzeug.test import EnvironBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from synthetic import add_site, build_grid_network
+from synthetic import build_grid_city
 from valhalla_peer import isochrone_request, matrix_request, matrix_seconds, valhalla_peer
 
 from mapservice import create_app
@@ -87,12 +86,8 @@ from mapservice.walking.profiles import WalkSettings
 from mapservice.walking.reach import site_times
 from mapservice.walking.store import import_network
 
-TO_WGS84 = Transformer.from_crs(25832, 4326, always_xy=True)
-# EPSG:25832, in the Sauerland: clear of Witten and of Dortmund's network.
-GRID_ORIGIN = (395_000.0, 5_640_000.0)
 # Where the Dortmund requests start: the Nordstadt (Innenstadt-Nord), west, south, east, north.
 NORDSTADT_BOX = (7.445, 51.515, 7.505, 51.535)
-SPACING = 80.0  # metres between grid junctions
 ROUNDS = 5  # reach requests and the pgRouting baseline take turns this many times
 
 
@@ -199,30 +194,6 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmHWM in /proc")
-
-
-def build_grid(session: Session, n: int, sites: int, rng: random.Random) -> int:
-    """A synthetic city: n x n junctions, 2% of edges are steps, ``sites`` day-care sites."""
-    network_id = build_grid_network(
-        session, "bench-grid", n, GRID_ORIGIN, SPACING, steps_share=0.02
-    )
-    x0, y0 = GRID_ORIGIN
-    size = (n - 1) * SPACING
-    for k in range(sites):
-        x = x0 + rng.uniform(0, size)
-        y = y0 + rng.uniform(0, size)
-        lon, lat = TO_WGS84.transform(x, y)
-        site_id = add_site(session, f"Kita {k}", lon, lat, str(k))
-        session.execute(
-            text(
-                "INSERT INTO offer (title, category, age_min_months, age_max_months, languages, "
-                "cost_free, registration_required, status, translations, site_id, is_example, "
-                "source_dataset, source_id) VALUES (:t, 'day_care', 4, 72, '{de}', true, false, "
-                "'active', '{}', :site, false, 'bench', :sid)"
-            ),
-            {"t": f"Kita {k}", "site": site_id, "sid": str(k)},
-        )
-    return int(network_id)
 
 
 def random_points(
@@ -518,7 +489,7 @@ def main() -> None:
 
     with Session(engine) as session, session.begin():
         start = time.perf_counter()
-        grid_id = build_grid(session, args.grid, args.sites, rng)
+        grid_id = build_grid_city(session, args.grid, args.sites, rng)
         out["grid"]["import_s"] = time.perf_counter() - start
     with Session(engine) as session, session.begin():
         refresh = refresh_reach(session, settings)
