@@ -60,10 +60,12 @@ class Defaults:
     MAX_JSON_BODY = 256 * 1024
     # None: a random key kept in instance/secret_key (see create_app).
     SECRET_KEY: str | None = None
-    # Compressed answers keep the page within its weight budget. Generated answers use gzip;
-    # static files are streamed, which Flask-Compress compresses with deflate only. Browsers
-    # accept both over plain HTTP (br is HTTPS-only).
-    COMPRESS_ALGORITHM: ClassVar[list[str]] = ["gzip", "deflate"]
+    # Compressed answers keep the page within its weight budget. Over HTTPS, browsers accept
+    # zstd (Chrome, Edge, Firefox) or br (Safari) besides gzip: zstd at its level 3 packs an
+    # isochrone as small as gzip at 6 in a fifth of the time, br at 4 smaller in two thirds.
+    # Over plain HTTP browsers offer gzip and deflate only. Static files are streamed, which
+    # Flask-Compress compresses with deflate only.
+    COMPRESS_ALGORITHM: ClassVar[list[str]] = ["zstd", "br", "gzip", "deflate"]
     COMPRESS_ALGORITHM_STREAMING: ClassVar[list[str]] = ["deflate"]
     COMPRESS_MIMETYPES: ClassVar[list[str]] = [
         "text/html",

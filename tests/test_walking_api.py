@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
+import brotli
 import pytest
 from flask.testing import FlaskClient
 from geoalchemy2.shape import from_shape
@@ -16,6 +18,11 @@ from walking_support import Witten, witten_fixture  # noqa: F401
 from mapservice.importers.default_network import SOURCE_DATASET
 from mapservice.models import WGS84, Offer, Site
 from mapservice.walking.precompute import refresh_reach, refresh_stale_reach
+
+try:  # Python 3.14 has zstd in the standard library; Flask-Compress needs the backport before
+    from compression import zstd  # type: ignore[import-not-found,unused-ignore]
+except ImportError:
+    from backports import zstd  # type: ignore[no-redef,unused-ignore]
 
 HOME = {"lat": 51.4700, "lon": 7.3670}  # a street in Witten-Stockum
 # Hombruch, in the south of Dortmund: the default data loads no network there.
@@ -220,6 +227,27 @@ def test_isochrones_follow_the_network(
     for feature in reached:
         point = shape(feature["geometry"])
         assert bands[10].buffer(0.0005).contains(point), feature["properties"]["title"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "encoding", "decode"),
+    [
+        # A phone's Chrome or Firefox over HTTPS, Safari over HTTPS, any browser over HTTP.
+        ("gzip, deflate, br, zstd", "zstd", zstd.decompress),
+        ("gzip, deflate, br", "br", brotli.decompress),
+        ("gzip, deflate", "gzip", gzip.decompress),
+    ],
+)
+def test_isochrones_come_compressed_as_the_browser_accepts(
+    client: FlaskClient, witten: Witten, accept: str, encoding: str, decode: Any
+) -> None:
+    plain = client.get("/api/isochrone", query_string=HOME, headers={"Accept-Encoding": "identity"})
+    packed = client.get("/api/isochrone", query_string=HOME, headers={"Accept-Encoding": accept})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert len(packed.get_data()) < len(plain.get_data()) / 2
+    assert decode(packed.get_data()) == plain.get_data()
 
 
 def test_sites_of_the_extract_are_loaded(db_session: Session, witten: Witten) -> None:
