@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from walking_support import Witten, networkx_graph, witten_fixture  # noqa: F401
 
 from mapservice.walking.graph import sample_edges
-from mapservice.walking.isochrone import _without_collinear
-from mapservice.walking.reach import TO_METRIC
+from mapservice.walking.isochrone import _without_collinear, to_wgs84
+from mapservice.walking.reach import TO_METRIC, TO_WGS84
 from mapservice.walking.snap import snap_point
 
 HOME = {"lat": 51.4700, "lon": 7.3670}  # a street in Witten-Stockum
@@ -204,6 +204,18 @@ def test_collinear_vertices_are_dropped_and_rings_stay_closed() -> None:
     assert polygons.tolist() == [0, 2]
     assert lean[:5].tolist() == [[10, 0], [10, 10], [0, 10], [0, 0], [10, 0]]
     assert lean[5:].tolist() == [[2, 2], [2, 4], [4, 4], [4, 2], [2, 2]]
+
+
+@pytest.mark.parametrize("extent_m", [0.0, 40.0, 3_000.0, 25_000.0])
+def test_outlines_reach_wgs84_within_a_centimetre_of_proj(extent_m: float) -> None:
+    # From one point (a circle's centre) up to the width of the city of Dortmund.
+    x, y = TO_METRIC.transform(7.4652, 51.5136)
+    rng = np.random.default_rng(7)
+    xy = np.column_stack([x + rng.uniform(0, extent_m, 3_000), y + rng.uniform(0, extent_m, 3_000)])
+    exact = np.column_stack(TO_WGS84.transform(xy[:, 0], xy[:, 1]))
+    lon_m, lat_m = 111_320 * math.cos(math.radians(51.5)), 111_320
+    error_m = np.abs(to_wgs84(xy) - exact) * [lon_m, lat_m]
+    assert error_m.max() < 0.01
 
 
 def test_edge_samples_keep_vertices_and_spacing() -> None:

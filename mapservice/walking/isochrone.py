@@ -29,7 +29,7 @@ import shapely
 from contourpy import FillType, LineType, SerialContourGenerator, ZInterp
 from sqlalchemy.orm import Session
 
-from mapservice.walking.kernels import arrival_field, drop_collinear, within_counts
+from mapservice.walking.kernels import arrival_field, bilinear, drop_collinear, within_counts
 from mapservice.walking.profiles import WalkProfile, WalkSettings
 from mapservice.walking.reach import TO_METRIC, TO_WGS84, Origin, locate
 from mapservice.walking.search import SearchSnap, search_from
@@ -39,6 +39,11 @@ CELLS_PER_RADIUS = 3
 # GeoJSON coordinates are rounded to this many decimals of a degree (about 10 cm), which
 # keeps answers small.
 DECIMALS = 6
+
+# Outlines go to WGS84 through a lattice of points PROJ transformed, this far apart. The
+# projection bends by about h²/8R over a lattice cell of h metres: at 500 m the
+# interpolation stays within a centimetre of PROJ, a tenth of the rounding.
+LATTICE_M = 500.0
 
 # Polygons as ragged arrays: points, ring offsets into them, polygon offsets into the rings.
 Rings = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -152,8 +157,8 @@ class _Counts:
             return [_rings(shapely.Polygon()) for _ in budgets]
         # The generator class itself: contour_generator() would first scan the counts for
         # NaNs through a masked array (a third of the tracing's time on a town).
-        height, width = self.counts.shape
-        cols, rows = np.meshgrid(np.arange(width, dtype=float), np.arange(height, dtype=float))
+        # np.indices: a tenth of np.meshgrid's time for the same grids.
+        rows, cols = np.indices(self.counts.shape, dtype=float)
         generator = SerialContourGenerator(
             cols,
             rows,
@@ -225,14 +230,29 @@ def _geojson(areas: list[Rings]) -> list[dict[str, Any]]:
     lean, lean_rings, _ = _without_collinear(coords, ring_offsets, np.array([0]))
     if not len(lean):
         return [{"type": "Polygon", "coordinates": []} for _ in areas]
-    lonlat = np.round(np.column_stack(TO_WGS84.transform(lean[:, 0], lean[:, 1])), DECIMALS)
-    rings = np.split(lonlat, lean_rings[1:-1])
+    lonlat = np.round(to_wgs84(lean), DECIMALS)
+    rings = [lonlat[a:b] for a, b in itertools.pairwise(lean_rings.tolist())]
     geometries = []
     first = 0
     for area, count in zip(areas, ring_counts, strict=True):
         geometries.append(_geometry(rings[first : first + count], area[2]))
         first += count
     return geometries
+
+
+def to_wgs84(xy: np.ndarray) -> np.ndarray:
+    """Points (n, 2) in metres (EPSG:25832) as WGS84 longitude/latitude: PROJ transforms
+    a lattice over their extent (a few dozen points for a town) and the points are
+    interpolated in it; for the few thousand vertices of an isochrone a tenth of the time
+    PROJ takes for each of them."""
+    if not len(xy):
+        return np.empty((0, 2))
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    cells = np.maximum(np.ceil((high - low) / LATTICE_M), 1)
+    step = np.maximum((high - low) / cells, 1e-6)
+    rows, cols = np.indices((int(cells[1]) + 1, int(cells[0]) + 1), dtype=float)
+    lon, lat = TO_WGS84.transform(low[0] + step[0] * cols, low[1] + step[1] * rows)
+    return bilinear(lon, lat, low[0], low[1], step[0], step[1], np.ascontiguousarray(xy))
 
 
 def _without_collinear(coords: np.ndarray, rings: np.ndarray, polygons: np.ndarray) -> Rings:
