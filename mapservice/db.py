@@ -7,10 +7,12 @@ cluster (see :mod:`mapservice.pgcluster`) and uses the database named by
 
 from __future__ import annotations
 
+import select
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 import psycopg
@@ -18,6 +20,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
 from geoalchemy2 import alembic_helpers
+from psycopg import pq
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -244,7 +247,10 @@ def _forget_if_dead(session: Session, exc: psycopg.Error) -> bool:
     restarted; SQLAlchemy does the same for errors it sees itself) and say so."""
     connection = session.connection()
     driver = connection.connection.driver_connection
-    if not (isinstance(driver, psycopg.Connection) and driver.broken):
+    if not isinstance(driver, psycopg.Connection):
+        return False
+    # A statement sent through libpq directly (SentAhead) leaves psycopg's own flag unset.
+    if not (driver.broken or driver.pgconn.status == pq.ConnStatus.BAD):
         return False
     connection.invalidate(exc)
     bind = session.get_bind()
@@ -252,6 +258,69 @@ def _forget_if_dead(session: Session, exc: psycopg.Error) -> bool:
         # Connections still checked out elsewhere are closed when they come back.
         bind.dispose()
     return True
+
+
+class SentAhead:
+    """One single-value statement sent on a psycopg connection at once, its answer read
+    later: its round trip (the server wakes, answers, and the client wakes: 0.3-1 ms under
+    load) overlaps the work done in between. Nothing else may run on the connection until
+    :meth:`value` has read the answer; leaving the block reads it in any case, so the
+    connection goes back to its pool clean.
+
+    psycopg has no call that sends a statement without waiting for it (its pipeline mode
+    sends the statement, but the server keeps the answer until the pipeline syncs), so
+    this uses libpq's calls as :mod:`psycopg.pq` exposes them.
+    """
+
+    def __init__(self, connection: psycopg.Connection[Any], sql: str) -> None:
+        self._pgconn = connection.pgconn
+        self._sql = sql.encode()
+        self._pending = False
+        self._value: bytes | None = None
+
+    def __enter__(self) -> SentAhead:
+        pgconn = self._pgconn
+        pgconn.send_query_params(self._sql, None)
+        self._pending = True
+        while pgconn.flush():  # psycopg's connections do not block: send the rest
+            select.select([], [pgconn.socket], [])
+        return self
+
+    def value(self) -> bytes | None:
+        """The first column of the first row (text), ``None`` without a row. A failed
+        statement raises the psycopg error of its SQLSTATE."""
+        if not self._pending:
+            return self._value
+        self._pending = False
+        pgconn = self._pgconn
+        pgconn.consume_input()
+        while pgconn.is_busy():
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        results = []
+        while (result := pgconn.get_result()) is not None:
+            results.append(result)
+        for result in results:
+            if result.status != pq.ExecStatus.TUPLES_OK:
+                state = result.error_field(pq.DiagnosticField.SQLSTATE)
+                error = psycopg.errors.lookup(state.decode()) if state else psycopg.DatabaseError
+                raise error(result.get_error_message())
+        if results and results[0].ntuples:
+            self._value = results[0].get_value(0, 0)
+        return self._value
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self.value()
+            return
+        # Read the answer away; the error that left the block is the one to raise.
+        with suppress(psycopg.Error):
+            self.value()
 
 
 @contextmanager

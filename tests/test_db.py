@@ -3,11 +3,15 @@ dropped database connection costs no failed request."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from mapservice import create_app
+from mapservice.db import SentAhead
+from mapservice.walking.precompute import driver_connection
 
 WITTEN = {"lat": 51.4700, "lon": 7.3670, "minutes": 15}
 PLACES = [
@@ -37,10 +41,12 @@ def test_lean_read_path_answers_as_the_ordinary_one(lean_client, client):
         assert lean.get_json()["features"]
 
 
-def test_reach_answers_after_its_connection_was_killed(lean_client, engine: Engine):
+@pytest.mark.parametrize("path", ["/api/reachable", "/api/isochrone"])
+def test_walking_answers_after_its_connection_was_killed(lean_client, engine: Engine, path):
     """A database restart must not cost a family a failed request: the read path has no
-    ping before use, so it retries once on a connection found dead."""
-    first = lean_client.get("/api/reachable", query_string=WITTEN)
+    ping before use, so it retries once on a connection found dead (the version's
+    statement is sent ahead through libpq, which psycopg does not see fail)."""
+    first = lean_client.get(path, query_string=WITTEN)
     assert first.status_code == 200 and first.get_json()["features"]
     with engine.connect() as admin:
         killed = admin.execute(
@@ -51,6 +57,33 @@ def test_reach_answers_after_its_connection_was_killed(lean_client, engine: Engi
             )
         ).scalar_one()
     assert killed >= 1
-    again = lean_client.get("/api/reachable", query_string=WITTEN)
+    again = lean_client.get(path, query_string=WITTEN)
     assert again.status_code == 200
     assert again.get_json()["features"] == first.get_json()["features"]
+
+
+def test_a_statement_sent_ahead_answers_after_other_statements_wait(db_session: Session):
+    connection = driver_connection(db_session)
+    with SentAhead(connection, "SELECT n FROM data_version WHERE id = 1") as sent:
+        version = sent.value()
+    assert version is not None
+    assert int(version) == db_session.execute(text("SELECT n FROM data_version")).scalar_one()
+    with SentAhead(connection, "SELECT n FROM data_version WHERE id = 2") as sent:
+        assert sent.value() is None  # no row
+
+
+def test_a_statement_sent_ahead_fails_with_its_own_error(db_session: Session):
+    connection = driver_connection(db_session)
+    # The test's transaction goes on after the failed statement from its savepoint.
+    connection.execute("SAVEPOINT sent_ahead")
+    with (
+        pytest.raises(psycopg.errors.UndefinedTable),
+        SentAhead(connection, "SELECT n FROM nowhere") as sent,
+    ):
+        sent.value()
+    connection.execute("ROLLBACK TO SAVEPOINT sent_ahead")
+    # The answer is read away when other work fails inside the block: the connection is
+    # clean for the next statement.
+    with pytest.raises(ZeroDivisionError), SentAhead(connection, "SELECT 1"):
+        _ = 1 / 0
+    assert db_session.execute(text("SELECT 2")).scalar_one() == 2

@@ -19,8 +19,8 @@ from mapservice.models import Offer, Site
 from mapservice.walking.kernels import bounded_search
 from mapservice.walking.precompute import refresh_reach
 from mapservice.walking.profiles import WalkSettings
-from mapservice.walking.reach import TO_METRIC
-from mapservice.walking.search import reach_state, routed_seconds, snap_xy
+from mapservice.walking.reach import TO_METRIC, at_current_version
+from mapservice.walking.search import ReachState, reach_state, routed_seconds, snap_xy
 
 HOME = {"lat": 51.4700, "lon": 7.3670}  # a street in Witten-Stockum
 SETTINGS = WalkSettings()
@@ -78,6 +78,29 @@ def test_snaps_and_networks_bump_the_data_version(db_session: Session, witten: W
     assert second > first
     db_session.execute(text("UPDATE walk_network SET source_file = source_file"))
     assert version(db_session) > second
+
+
+def test_walking_work_ends_on_the_version_the_transaction_reads(
+    db_session: Session, witten: Witten
+) -> None:
+    """A request works on the state of the version its worker read last while the version
+    is read again; when a change came in between, the work is done again on the new one."""
+    first, state, seen = at_current_version(db_session, SETTINGS, lambda state: state.version)
+    assert seen == state.version == first == version(db_session)
+    refresh_reach(db_session, site_ids=[int(db_session.scalar(text("SELECT min(id) FROM site")))])
+    calls: list[int] = []
+
+    def work(state: ReachState) -> int:
+        calls.append(state.version)
+        return state.version
+
+    newer, state, seen = at_current_version(db_session, SETTINGS, work)
+    assert newer == version(db_session) > first
+    assert seen == state.version == newer
+    assert calls == [first, newer]
+    calls.clear()
+    assert at_current_version(db_session, SETTINGS, work)[2] == newer
+    assert calls == [newer]
 
 
 def test_routed_times_are_those_of_a_search_from_each_site(

@@ -31,8 +31,14 @@ from sqlalchemy.orm import Session
 
 from mapservice.walking.kernels import arrival_field, bilinear, drop_collinear, within_counts
 from mapservice.walking.profiles import WalkProfile, WalkSettings
-from mapservice.walking.reach import TO_METRIC, TO_WGS84, Origin, locate
-from mapservice.walking.search import SearchSnap, search_from
+from mapservice.walking.reach import (
+    TO_METRIC,
+    TO_WGS84,
+    Origin,
+    at_current_version,
+    unsnapped_origin,
+)
+from mapservice.walking.search import ReachState, SearchSnap, search_from, snap_xy
 
 # The raster: cells of a third of the buffer radius; the buffer is a disc of three cells.
 CELLS_PER_RADIUS = 3
@@ -64,10 +70,22 @@ def isochrones(
     straight-line reach / detour factor, marked estimated.
     """
     x, y = TO_METRIC.transform(lon, lat)
-    origin, snap = locate(session, lon, lat, (x, y), profile, settings)
     speed = profile.speed_mps
     times = sorted(minutes, reverse=True)
-    if snap is None:
+    budgets = [minute * 60 * speed for minute in times]
+    cell = settings.isochrone_buffer_m / CELLS_PER_RADIUS
+
+    def outline(state: ReachState) -> tuple[SearchSnap, list[Rings]] | None:
+        snap = snap_xy(state, x, y, profile.steps, settings.max_snap_m)
+        if snap is None:
+            return None
+        # A cell apart, samples of a path mark a chain of touching cells along it, which
+        # the buffer's disc (three cells) turns into a closed band.
+        return snap, _Counts.of(snap, (x, y), budgets, profile.steps, cell).bands(budgets)
+
+    _version, _state, found = at_current_version(session, settings, outline)
+    if found is None:
+        origin = unsnapped_origin(session, lon, lat, profile, settings)
         here = shapely.Point(x, y)
         circles = [
             here.buffer(minute * 60 * speed / settings.detour_factor, quad_segs=16)
@@ -75,12 +93,8 @@ def isochrones(
         ]
         areas = [_rings(circle) for circle in circles]
         return _collection(_features(areas, times, True), origin, profile)
-    budgets = [minute * 60 * speed for minute in times]
-    cell = settings.isochrone_buffer_m / CELLS_PER_RADIUS
-    # A cell apart, samples of a path mark a chain of touching cells along it, which the
-    # buffer's disc (three cells) turns into a closed band.
-    areas = _Counts.of(snap, (x, y), budgets, profile.steps, cell).bands(budgets)
-    return _collection(_features(areas, times, False), origin, profile)
+    snap, areas = found
+    return _collection(_features(areas, times, False), Origin(lon, lat, snap.distance_m), profile)
 
 
 @dataclass(frozen=True)

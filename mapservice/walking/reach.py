@@ -10,14 +10,16 @@ path (a field, a railway yard) is an error: routing it would be a guess presente
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from pyproj import Transformer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from mapservice.db import SentAhead
 from mapservice.models import METRIC_SRID, WGS84, Offer
 from mapservice.offer_snapshot import answers as snapshot_answers
 from mapservice.offer_snapshot import offer_snapshot
@@ -29,6 +31,7 @@ from mapservice.walking.search import (
     ReachState,
     SearchSnap,
     estimated_seconds,
+    latest_state,
     reach_state,
     routed_seconds,
     snap_xy,
@@ -83,57 +86,47 @@ def _refuse_if_covered(
     )
 
 
-# The one statement of a reach request: the data version its transaction sees, which keys
-# the worker's site snaps (mapservice.walking.search) and offers (the offer snapshot). It
-# runs on the session's psycopg connection directly, as a prepared statement: through
-# SQLAlchemy's text() it cost ~0.1 ms more.
+# The one statement of a walking request: the data version its transaction sees, which keys
+# the worker's graphs and site snaps (mapservice.walking.search) and offers (the offer
+# snapshot).
 _VERSION_SQL = "SELECT n FROM data_version WHERE id = 1"
 
-
-def _current_state(session: Session, settings: WalkSettings) -> tuple[int, ReachState]:
-    """The data version the session's transaction sees, and the worker's state for it."""
-    cursor = driver_connection(session).cursor()
-    row = cursor.execute(_VERSION_SQL, prepare=True).fetchone()
-    version = int(row[0]) if row else 0
-    return version, reach_state(session, version, settings)
+W = TypeVar("W")
 
 
-def locate(
-    session: Session,
-    lon: float,
-    lat: float,
-    xy: tuple[float, float],
-    profile: WalkProfile,
-    settings: WalkSettings,
-) -> tuple[Origin, SearchSnap | None]:
-    """Snap the point, or decide it lies off every network (estimate) or too far off one,
-    on the worker's networks in memory (the R-trees of :mod:`mapservice.walking.search`):
-    one statement, the data version, and no snapping query. ``xy`` is the point in metres
-    (EPSG:25832). The snap is ``None`` off every network.
+def at_current_version(
+    session: Session, settings: WalkSettings, work: Callable[[ReachState], W]
+) -> tuple[int, ReachState, W]:
+    """``work`` done on the worker's state of the data version the session sees; the
+    version, that state, and what ``work`` returned.
+
+    The version's statement is sent first and its answer read only after ``work`` ran on
+    the state of the version read last, which it nearly always still is: the round trip
+    costs the request nothing (:class:`SentAhead`). Only when the version read differs
+    does ``work`` run again, on its state. ``work`` runs in memory and sends no statement.
+    """
+    guess = latest_state(session)
+    with SentAhead(driver_connection(session), _VERSION_SQL) as version_read:
+        done = work(guess) if guess is not None else None
+        raw = version_read.value()
+    version = int(raw) if raw is not None else 0
+    if guess is not None and guess.version == version:
+        return version, guess, cast(W, done)
+    state = reach_state(session, version, settings)
+    return version, state, work(state)
+
+
+def unsnapped_origin(
+    session: Session, lon: float, lat: float, profile: WalkProfile, settings: WalkSettings
+) -> Origin:
+    """The origin of a point no usable path lies within the snapping distance of: off
+    every network, its times are estimated.
 
     Raises :class:`ParameterError` (naming ``lat``) when the point lies inside a network's
     area but farther than the snapping distance from any path the profile can use.
     """
-    _version, state = _current_state(session, settings)
-    return _origin(session, state, lon, lat, xy, profile, settings)
-
-
-def _origin(
-    session: Session,
-    state: ReachState,
-    lon: float,
-    lat: float,
-    xy: tuple[float, float],
-    profile: WalkProfile,
-    settings: WalkSettings,
-) -> tuple[Origin, SearchSnap | None]:
-    """Where a walk from the point starts on the worker's networks, or ``None`` off every
-    network (estimate); refused when it lies inside one but too far from its paths."""
-    snap = snap_xy(state, xy[0], xy[1], profile.steps, settings.max_snap_m)
-    if snap is None:
-        _refuse_if_covered(session, lon, lat, profile, settings)
-        return Origin(lon, lat), None
-    return Origin(lon, lat, snap.distance_m), snap
+    _refuse_if_covered(session, lon, lat, profile, settings)
+    return Origin(lon, lat)
 
 
 def site_times(
@@ -146,7 +139,7 @@ def site_times(
 ) -> tuple[Origin, list[SiteTime]]:
     """Where the point starts, and the sites reachable within ``minutes``, nearest first.
 
-    Raises :class:`ParameterError` as :func:`locate` does.
+    Raises :class:`ParameterError` as :func:`unsnapped_origin` does.
     """
     origin, found, _version = _versioned_site_times(session, lon, lat, minutes, profile, settings)
     return origin, found
@@ -167,17 +160,25 @@ def _versioned_site_times(
     not snapped yet), or every site when the point lies off every network.
     """
     limit = minutes * 60.0
-    version, state = _current_state(session, settings)
     x, y = TO_METRIC.transform(lon, lat)
-    origin, snap = _origin(session, state, lon, lat, (x, y), profile, settings)
-    if snap is None:
+
+    def routed_from_point(state: ReachState) -> tuple[SearchSnap, np.ndarray, np.ndarray] | None:
+        snap = snap_xy(state, x, y, profile.steps, settings.max_snap_m)
+        if snap is None:
+            return None
+        return snap, *routed_seconds(state, snap, profile, limit)
+
+    version, state, routed_found = at_current_version(session, settings, routed_from_point)
+    if routed_found is None:
+        origin = unsnapped_origin(session, lon, lat, profile, settings)
         ids, seconds = estimated_seconds(
             state.all_ids, state.all_xy, x, y, profile, settings, limit
         )
         flags = np.ones(len(ids), dtype=bool)
     else:
+        snap, routed_ids, routed = routed_found
+        origin = Origin(lon, lat, snap.distance_m)
         sites = state.sites_of(profile.key)
-        routed_ids, routed = routed_seconds(state, snap, profile, limit)
         guessed_ids, guessed = estimated_seconds(
             sites.unrouted_ids, sites.unrouted_xy, x, y, profile, settings, limit
         )

@@ -191,6 +191,15 @@ _lock = threading.Lock()
 # neither should rebuild the other's on every request. They share graphs and R-trees.
 _states: dict[str, dict[int, ReachState]] = {}
 KEEP_VERSIONS = 4
+# Per database, the state of the version read last: what a request works on while it reads
+# the version again (see reach.at_current_version).
+_latest: dict[str, ReachState] = {}
+
+
+def latest_state(session: Session) -> ReachState | None:
+    """The state of the data version this worker read last in the session's database
+    (``None`` before the first): the version a request will most likely read."""
+    return _latest.get(database_key(session))
 
 
 def reach_state(session: Session, version: int, settings: WalkSettings) -> ReachState:
@@ -199,6 +208,7 @@ def reach_state(session: Session, version: int, settings: WalkSettings) -> Reach
     key = database_key(session)
     state = _states.get(key, {}).get(version)
     if state is not None:
+        _latest[key] = state
         return state
     with _lock:
         states = _states.setdefault(key, {})
@@ -208,6 +218,7 @@ def reach_state(session: Session, version: int, settings: WalkSettings) -> Reach
             state = states[version] = _build(session, version, settings, newest)
             for old in sorted(states)[:-KEEP_VERSIONS]:
                 del states[old]
+        _latest[key] = state
     return state
 
 
