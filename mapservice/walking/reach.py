@@ -101,9 +101,9 @@ def at_current_version(
     version, that state, and what ``work`` returned.
 
     The version's statement is sent first and its answer read only after ``work`` ran on
-    the state of the version read last, which it nearly always still is: the round trip
-    costs the request nothing (:class:`SentAhead`). Only when the version read differs
-    does ``work`` run again, on its state. ``work`` runs in memory and sends no statement.
+    the state of the version read last, which it nearly always still is, so the round trip
+    overlaps the work (:class:`SentAhead`). Only when the version read differs does
+    ``work`` run again, on its state. ``work`` runs in memory and sends no statement.
     """
     guess = latest_state(session)
     with SentAhead(driver_connection(session), _VERSION_SQL) as version_read:
