@@ -260,6 +260,13 @@ def _forget_if_dead(session: Session, exc: psycopg.Error) -> bool:
     return True
 
 
+def _wait(socket: int, events: int) -> None:
+    """Until the socket is ready (poll: select() fails on descriptors above 1023)."""
+    poller = select.poll()
+    poller.register(socket, events)
+    poller.poll()
+
+
 class SentAhead:
     """One single-value statement sent on a psycopg connection at once, its answer read
     later: its round trip (the server wakes, answers, and the client wakes: 0.3-1 ms under
@@ -283,7 +290,7 @@ class SentAhead:
         pgconn.send_query_params(self._sql, None)
         self._pending = True
         while pgconn.flush():  # psycopg's connections do not block: send the rest
-            select.select([], [pgconn.socket], [])
+            _wait(pgconn.socket, select.POLLOUT)
         return self
 
     def value(self) -> bytes | None:
@@ -295,7 +302,7 @@ class SentAhead:
         pgconn = self._pgconn
         pgconn.consume_input()
         while pgconn.is_busy():
-            select.select([pgconn.socket], [], [])
+            _wait(pgconn.socket, select.POLLIN)
             pgconn.consume_input()
         results = []
         while (result := pgconn.get_result()) is not None:
