@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from synthetic import build_grid_city
 
 from mapservice.config import Defaults
+from mapservice.data_cache import DATA_VERSION_SQL
 from mapservice.db import make_engine, migrate
 from mapservice.importers.default_data import load_default_data
 from mapservice.pgcluster import local_cluster
@@ -71,7 +72,6 @@ BOXES = {
 }
 TARGETS = {"grid": 5.0, "city": 15.0}
 RSS_LIMIT_MB = 1024.0
-VERSION_SQL = "SELECT n FROM data_version WHERE id = 1"  # as the reach request reads it
 
 
 def prepare(name: str, data_dir: str, reuse: bool) -> tuple[str, float | None]:
@@ -172,7 +172,7 @@ def search_part(engine: Any, points: list[tuple[float, float]]) -> dict[str, flo
         cursor = driver_connection(session).cursor()
         for lat, lon in points:
             start = time.perf_counter()
-            row = cursor.execute(VERSION_SQL, prepare=True).fetchone()
+            row = cursor.execute(DATA_VERSION_SQL, prepare=True).fetchone()
             sql.append((time.perf_counter() - start) * 1000)
             state = reach_state(session, int(row[0]) if row else 0, settings)
             start = time.perf_counter()

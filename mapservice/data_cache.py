@@ -19,7 +19,10 @@ from cachetools import LRUCache
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-VERSION_SQL = text("SELECT n FROM data_version WHERE id = 1")
+# The data version: one number the database bumps on every change of the data that answers
+# depend on (see migration 0007). Every reader reads it with this statement.
+DATA_VERSION_SQL = "SELECT n FROM data_version WHERE id = 1"
+VERSION_SQL = text(DATA_VERSION_SQL)
 T = TypeVar("T")
 
 

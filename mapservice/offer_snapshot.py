@@ -26,10 +26,10 @@ from typing import Any, Protocol, TypeVar
 import shapely
 from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mapservice.data_cache import database_key
+from mapservice.data_cache import data_version, database_key
 from mapservice.models import Offer, Site
 from mapservice.queries import (
     OfferFilter,
@@ -38,8 +38,6 @@ from mapservice.queries import (
     in_area_kind,
     offer_feature,
 )
-
-VERSION_SQL = text("SELECT n FROM data_version WHERE id = 1")
 
 
 @dataclass(frozen=True)
@@ -154,7 +152,7 @@ def _newest(
 def offer_snapshot(session: Session, version: int | None = None) -> OfferSnapshot:
     """The snapshot for the data version the session's transaction sees."""
     if version is None:
-        version = int(session.execute(VERSION_SQL).scalar_one())
+        version = data_version(session)
     return _newest(_snapshots, session, version, _build)
 
 

@@ -19,6 +19,7 @@ from pyproj import Transformer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from mapservice.data_cache import DATA_VERSION_SQL
 from mapservice.db import SentAhead
 from mapservice.models import METRIC_SRID, WGS84, Offer
 from mapservice.offer_snapshot import answers as snapshot_answers
@@ -86,11 +87,6 @@ def _refuse_if_covered(
     )
 
 
-# The one statement of a walking request: the data version its transaction sees, which keys
-# the worker's graphs and site snaps (mapservice.walking.search) and offers (the offer
-# snapshot).
-_VERSION_SQL = "SELECT n FROM data_version WHERE id = 1"
-
 W = TypeVar("W")
 
 
@@ -100,13 +96,14 @@ def at_current_version(
     """``work`` done on the worker's state of the data version the session sees; the
     version, that state, and what ``work`` returned.
 
-    The version's statement is sent first and its answer read only after ``work`` ran on
+    The version (the request's one statement: it keys the worker's graphs and site snaps,
+    and the offer snapshot) is sent first and its answer read only after ``work`` ran on
     the state of the version read last, which it nearly always still is, so the round trip
     overlaps the work (:class:`SentAhead`). Only when the version read differs does
     ``work`` run again, on its state. ``work`` runs in memory and sends no statement.
     """
     guess = latest_state(session)
-    with SentAhead(driver_connection(session), _VERSION_SQL) as version_read:
+    with SentAhead(driver_connection(session), DATA_VERSION_SQL) as version_read:
         done = work(guess) if guess is not None else None
         raw = version_read.value()
     version = int(raw) if raw is not None else 0

@@ -26,7 +26,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from mapservice.data_cache import database_key
+from mapservice.data_cache import data_version, database_key
 from mapservice.walking.graph import WalkGraph, get_graph, network_versions
 from mapservice.walking.kernels import bounded_search
 from mapservice.walking.kernels import warm_up as warm_up_kernels
@@ -306,5 +306,4 @@ def warm_up(session: Session, settings: WalkSettings) -> ReachState:
     site snaps of the current data version, so that a worker's first reach request finds
     them (the whole city's network takes seconds to load)."""
     warm_up_kernels()  # compiled once per installation, then loaded from numba's cache
-    version = session.execute(text("SELECT n FROM data_version WHERE id = 1")).scalar_one()
-    return reach_state(session, int(version), settings)
+    return reach_state(session, data_version(session), settings)
