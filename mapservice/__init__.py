@@ -11,6 +11,7 @@ from flask_compress import Compress
 
 from mapservice import auth, cli, db, i18n, logs
 from mapservice.config import PROJECT_ROOT, Defaults
+from mapservice.walking.profiles import settings_from_config
 from mapservice.web import converters, errors, parameters, ratelimit, register_blueprints, security
 
 
@@ -31,6 +32,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    # A walking setting out of its range stops the start, not the first walking request.
+    settings_from_config(app.config)
     security.init_app(app)
     logs.init_app(app)
     db.init_app(app)

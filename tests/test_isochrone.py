@@ -14,16 +14,20 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+import orjson
 import pytest
 import shapely
+from flask import Flask
 from flask.testing import FlaskClient
 from shapely.geometry import shape
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from walking_support import Witten, networkx_graph, witten_fixture  # noqa: F401
 
+from mapservice import create_app
 from mapservice.walking.graph import sample_edges
-from mapservice.walking.isochrone import _without_collinear, to_wgs84
+from mapservice.walking.isochrone import _without_collinear, isochrones, to_wgs84
+from mapservice.walking.profiles import WalkSettings
 from mapservice.walking.reach import TO_METRIC, TO_WGS84
 from mapservice.walking.snap import snap_point
 
@@ -32,9 +36,12 @@ OFF_NETWORK = {"lat": 51.4700, "lon": 7.4400}  # Hombruch: no network loaded the
 MINUTES = [5, 10, 15]
 SPEED_MPS = 5 / 3.6  # adult
 BUFFER_M = 30.0  # WALK_ISOCHRONE_BUFFER_M
-# How far the outline may lie beyond the buffer: the 10 m raster cells, paths snapped to
-# their centres, and simplification.
+# How far the outline may lie beyond the buffer: the raster cells (10 m, or 30 m at the
+# coarsest WALK_ISOCHRONE_CELL_M allows), paths snapped to their centres, and
+# simplification.
 SLACK_M = 20.0
+# The raster's cell sizes the bands are held to: the default and the coarsest allowed.
+CELL_SIZES = [10.0, 30.0]
 
 
 def isochrone(client: FlaskClient, **params: Any) -> dict[str, Any]:
@@ -54,8 +61,16 @@ def bands_of(answer: dict[str, Any]) -> dict[float, Any]:
     return {f["properties"]["minutes"]: metric(shape(f["geometry"])) for f in answer["features"]}
 
 
+@pytest.fixture(params=CELL_SIZES, ids=lambda cell_m: f"{cell_m:g}m-cells")
+def cell_m(request: pytest.FixtureRequest, app: Flask) -> float:
+    """The isochrone raster's cell size (``WALK_ISOCHRONE_CELL_M``), set before the
+    app's first request reads its walking settings."""
+    app.config["WALK_ISOCHRONE_CELL_M"] = request.param
+    return float(request.param)
+
+
 @pytest.fixture
-def home_answer(client: FlaskClient, witten: Witten) -> dict[str, Any]:
+def home_answer(client: FlaskClient, witten: Witten, cell_m: float) -> dict[str, Any]:
     return isochrone(client, **HOME, minutes=",".join(map(str, MINUTES)))
 
 
@@ -164,7 +179,7 @@ def test_off_the_network_the_bands_are_circles(client: FlaskClient, witten: Witt
 
 
 def test_bands_are_valid_and_nested_from_every_start(
-    client: FlaskClient, db_session: Session, witten: Witten
+    client: FlaskClient, db_session: Session, witten: Witten, cell_m: float
 ) -> None:
     # The outlines are used as traced (no repair step): from starts all over the town,
     # every band must still be a valid, rounded polygon holding the smaller ones.
@@ -190,6 +205,40 @@ def test_bands_are_valid_and_nested_from_every_start(
         assert bands[-1].contains(shapely.Point(lon, lat))
         for smaller, larger in itertools.pairwise(reversed(bands)):
             assert smaller.difference(larger.buffer(6e-5)).is_empty, (lat, lon)
+
+
+def test_coarser_cells_give_a_smaller_answer(db_session: Session, witten: Witten) -> None:
+    # What an operator would set WALK_ISOCHRONE_CELL_M to 30 for: a lighter answer for
+    # phones on slow connections, about the same area (the tests above hold both outlines).
+    outlines = {}
+    for cell_m in CELL_SIZES:
+        settings = WalkSettings(isochrone_cell_m=cell_m)
+        answer = isochrones(
+            db_session,
+            HOME["lon"],
+            HOME["lat"],
+            [5.0, 10.0, 15.0],
+            settings.profile("adult"),
+            settings,
+        )
+        geojson = orjson.loads(orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY))
+        outlines[cell_m] = (len(orjson.dumps(geojson)), bands_of(geojson)[15])
+    (fine_bytes, fine), (coarse_bytes, coarse) = outlines[10.0], outlines[30.0]
+    assert coarse_bytes < fine_bytes / 2
+    assert coarse.area == pytest.approx(fine.area, rel=0.15)
+
+
+@pytest.mark.parametrize("cell_m", [5.0, 31.0, 0.0])
+def test_a_cell_size_out_of_range_stops_the_start(engine: Engine, cell_m: float) -> None:
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "SECRET_KEY": "test",
+        "WALK_ISOCHRONE_CELL_M": cell_m,
+    }
+    with pytest.raises(ValueError, match="WALK_ISOCHRONE_CELL_M") as raised:
+        create_app(config)
+    assert "6 to 30 m" in str(raised.value)
 
 
 def test_collinear_vertices_are_dropped_and_rings_stay_closed() -> None:

@@ -9,10 +9,10 @@ How, in a few milliseconds (``bench/walking.py`` times it against Valhalla's iso
 
 1. one bounded graph search from the point itself, started at both ends of the edge it
    snapped to, only as far as the largest time (:func:`search.search_from`);
-2. a raster of cells a third of the buffer radius, each the earliest arrival at the
-   reached edges' sample points in it (every cell, :meth:`WalkGraph.samples`), and per
-   cell how many of the times reach it within the buffer's disc: two compiled loops
-   (:mod:`mapservice.walking.kernels`);
+2. a raster of cells a third of the buffer radius (10 m; ``WALK_ISOCHRONE_CELL_M``), each
+   the earliest arrival at the reached edges' sample points in it (every cell,
+   :meth:`WalkGraph.samples`), and per cell how many of the times reach it within the
+   buffer's disc: two compiled loops (:mod:`mapservice.walking.kernels`);
 3. every band is those counts traced at its level (``contourpy``), so the bands nest by
    construction; collinear vertices dropped, turned into WGS84 and rounded. The tracer
    keeps distinct rings apart, so no repair step is needed.
@@ -40,8 +40,6 @@ from mapservice.walking.reach import (
 )
 from mapservice.walking.search import ReachState, SearchSnap, search_from, snap_xy
 
-# The raster: cells of a third of the buffer radius; the buffer is a disc of three cells.
-CELLS_PER_RADIUS = 3
 # GeoJSON coordinates are rounded to this many decimals of a degree (about 10 cm), which
 # keeps answers small.
 DECIMALS = 6
@@ -73,15 +71,17 @@ def isochrones(
     speed = profile.speed_mps
     times = sorted(minutes, reverse=True)
     budgets = [minute * 60 * speed for minute in times]
-    cell = settings.isochrone_buffer_m / CELLS_PER_RADIUS
+    cell = settings.isochrone_cell_m
+    radius_cells = settings.isochrone_buffer_m / cell
 
     def outline(state: ReachState) -> tuple[SearchSnap, list[Rings]] | None:
         snap = snap_xy(state, x, y, profile.steps, settings.max_snap_m)
         if snap is None:
             return None
         # A cell apart, samples of a path mark a chain of touching cells along it, which
-        # the buffer's disc (three cells) turns into a closed band.
-        return snap, _Counts.of(snap, (x, y), budgets, profile.steps, cell).bands(budgets)
+        # the buffer's disc (a cell's radius or more) turns into a closed band.
+        counts = _Counts.of(snap, (x, y), budgets, profile.steps, cell, radius_cells)
+        return snap, counts.bands(budgets)
 
     _version, _state, found = at_current_version(session, settings, outline)
     if found is None:
@@ -118,10 +118,12 @@ class _Counts:
         budgets: list[float],
         steps: bool,
         cell: float,
+        radius_cells: float,
     ) -> _Counts:
         """From one bounded search from the point: the samples of every usable edge with
         a reached end (every cell, :meth:`WalkGraph.samples`), and the line from the point
-        to where it joins its edge (reached once the snapping distance is)."""
+        to where it joins its edge (reached once the snapping distance is); the buffer's
+        disc is ``radius_cells`` cells."""
         limit = max(budgets)
         graph = snap.network.graph
         # The way left for the paths once the point has joined them.
@@ -138,7 +140,7 @@ class _Counts:
         steps_to_join = int(np.ceil(np.hypot(*(join - point)) / cell)) + 1
         connector = np.linspace(point, join, steps_to_join)
         # The raster's border: the buffer's disc stays inside, and every outline closes.
-        pad = CELLS_PER_RADIUS + 2
+        pad = int(radius_cells) + 2
         field, x0, y0 = arrival_field(
             node_reach,
             graph.edge_u,
@@ -157,7 +159,7 @@ class _Counts:
             cell,
             pad,
         )
-        counts = within_counts(field, np.array(sorted(budgets)), CELLS_PER_RADIUS)
+        counts = within_counts(field, np.array(sorted(budgets)), radius_cells)
         return cls(counts, samples.origin + np.array([x0, y0]), cell)
 
     def bands(self, budgets: list[float]) -> list[Rings]:

@@ -159,22 +159,23 @@ def arrival_field(
 
 
 @njit(cache=True, nogil=True)
-def within_counts(field: np.ndarray, budgets: np.ndarray, radius: int) -> np.ndarray:
+def within_counts(field: np.ndarray, budgets: np.ndarray, radius: float) -> np.ndarray:
     """Per cell, how many of ``budgets`` (ascending) some cell within ``radius`` cells
-    (a disc) has an arrival within.
+    (a disc, at least one cell) has an arrival within.
 
     The same as the minimum of the arrivals over the disc, compared with each budget (the
     count falls as the arrival grows), but one stamp per reached cell instead of a filter
-    over the whole raster. ``field`` needs a border of ``radius`` cells.
+    over the whole raster. ``field`` needs a border of ``int(radius)`` cells.
     """
     height, width = field.shape
-    # The disc as rows: the half-width of each row from -radius to radius.
-    half_widths = np.empty(2 * radius + 1, dtype=np.int64)
-    for dy in range(-radius, radius + 1):
+    rows = int(radius)
+    # The disc as rows: the half-width of each row from -rows to rows.
+    half_widths = np.empty(2 * rows + 1, dtype=np.int64)
+    for dy in range(-rows, rows + 1):
         half = 0
         while (half + 1) * (half + 1) + dy * dy <= radius * radius:
             half += 1
-        half_widths[dy + radius] = half
+        half_widths[dy + rows] = half
     counts = np.zeros((height, width), dtype=np.float64)
     for row in range(height):
         for col in range(width):
@@ -185,8 +186,8 @@ def within_counts(field: np.ndarray, budgets: np.ndarray, radius: int) -> np.nda
             for budget in budgets:
                 if arrival <= budget:
                     count += 1.0
-            for dy in range(-radius, radius + 1):
-                half = half_widths[dy + radius]
+            for dy in range(-rows, rows + 1):
+                half = half_widths[dy + rows]
                 for stamped in range(col - half, col + half + 1):
                     if counts[row + dy, stamped] < count:
                         counts[row + dy, stamped] = count
@@ -281,7 +282,7 @@ def warm_up() -> None:
         1.0,
         4,
     )
-    within_counts(field, np.array([1.0]), 3)
+    within_counts(field, np.array([1.0]), 3.0)
     square = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=np.float64)
     drop_collinear(square, np.array([0, 5], dtype=np.int64))
     bilinear(square[:4, 0].reshape(2, 2), square[:4, 1].reshape(2, 2), 0.0, 0.0, 1.0, 1.0, square)

@@ -67,6 +67,8 @@ class WalkSettings:
     max_snap_m: float = 300.0
     detour_factor: float = DEFAULT_DETOUR_FACTOR
     isochrone_buffer_m: float = 30.0
+    # The isochrone's raster: its cells trace the buffered paths (a third of the buffer).
+    isochrone_cell_m: float = 10.0
 
     def profile(self, key: str) -> WalkProfile:
         return self.profiles[key]
@@ -101,12 +103,20 @@ def settings_from_config(config: Mapping[str, Any]) -> WalkSettings:
     """Settings from an app config (any mapping), defaults where a key is missing."""
     raw_profiles = config.get("WALK_PROFILES")
     defaults = WalkSettings()
+    buffer_m = float(config.get("WALK_ISOCHRONE_BUFFER_M", defaults.isochrone_buffer_m))
+    cell_m = float(config.get("WALK_ISOCHRONE_CELL_M", defaults.isochrone_cell_m))
+    # Coarser than the buffer, the buffer's disc has no cells left; much finer, a long
+    # walk's raster grows into the millions of cells.
+    if not buffer_m / 5 <= cell_m <= buffer_m:
+        raise ValueError(
+            f"WALK_ISOCHRONE_CELL_M is {cell_m:g} m; it must lie between a fifth of "
+            f"WALK_ISOCHRONE_BUFFER_M and all of it ({buffer_m / 5:g} to {buffer_m:g} m)"
+        )
     return WalkSettings(
         profiles=parse_profiles(raw_profiles) if raw_profiles else dict(DEFAULT_PROFILES),
         max_minutes=int(config.get("WALK_MAX_MINUTES", defaults.max_minutes)),
         max_snap_m=float(config.get("WALK_MAX_SNAP_M", defaults.max_snap_m)),
         detour_factor=float(config.get("WALK_DETOUR_FACTOR", defaults.detour_factor)),
-        isochrone_buffer_m=float(
-            config.get("WALK_ISOCHRONE_BUFFER_M", defaults.isochrone_buffer_m)
-        ),
+        isochrone_buffer_m=buffer_m,
+        isochrone_cell_m=cell_m,
     )
