@@ -21,7 +21,10 @@ measures:
   its pedestrian isochrone (same minutes, ``polygons: true``) against ours, taking turns
   in blocks on the same points, and its ``sources_to_targets`` matrix from the request
   point to the sites of the offers our ``/api/reachable`` answer lists, against that whole
-  request; the walking minutes both give for the same pairs are compared;
+  request; the walking minutes both give for the same pairs are compared. Beside the
+  isochrone: ours without the web layer (the engine to a JSON string, as Valhalla's call
+  is), the vertices of both answers, and a what-if on 30 m cells
+  (``WALK_ISOCHRONE_CELL_M=30``, the coarsest the setting allows; the default is 10 m);
 * peak memory (VmHWM) of the service process (waitress) after it loaded the Dortmund
   network and answered isochrones on it;
 * baselines in the same run: a per-request pgRouting ``pgr_drivingDistance`` (the bare
@@ -75,12 +78,13 @@ from valhalla_peer import isochrone_request, matrix_request, matrix_seconds, val
 
 from mapservice import create_app
 from mapservice.config import Defaults
-from mapservice.db import make_engine, migrate
+from mapservice.db import make_engine, migrate, read_only
 from mapservice.importers.default_data import network_area
 from mapservice.importers.default_network import load_default_network
 from mapservice.importers.opendata import import_opendata
 from mapservice.pgcluster import local_cluster
 from mapservice.walking.graph import get_graph, network_versions
+from mapservice.walking.isochrone import isochrones
 from mapservice.walking.precompute import refresh_reach
 from mapservice.walking.profiles import WalkSettings
 from mapservice.walking.reach import site_times
@@ -89,6 +93,9 @@ from mapservice.walking.store import import_network
 # Where the Dortmund requests start: the Nordstadt (Innenstadt-Nord), west, south, east, north.
 NORDSTADT_BOX = (7.445, 51.515, 7.505, 51.535)
 ROUNDS = 5  # reach requests and the pgRouting baseline take turns this many times
+# The what-if: isochrones traced on cells of the whole buffer radius, the coarsest
+# WALK_ISOCHRONE_CELL_M allows (the default is 10 m).
+COARSE_CELL_M = 30.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -123,6 +130,18 @@ def wsgi_get(app: Flask, environ: dict[str, Any]) -> tuple[float, int, bytes]:
 # gzip and deflate only; the isochrone's time with gzip is printed too.
 BROWSER_HEADERS = {"Accept-Encoding": "gzip, deflate, br, zstd", "Accept": "application/json"}
 PLAIN_HTTP_HEADERS = {"Accept-Encoding": "gzip, deflate", "Accept": "application/json"}
+
+
+def vertex_count(answer: str | bytes) -> float:
+    """The vertices of all polygons of an isochrone answer (GeoJSON)."""
+    total = 0
+    for feature in orjson.loads(answer)["features"]:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"]
+        if geometry["type"] == "Polygon":
+            polygons = [polygons]
+        total += sum(len(ring) for polygon in polygons for ring in polygon)
+    return float(total)
 
 
 def reach_path(lat: float, lon: float) -> str:
@@ -236,6 +255,7 @@ def bench_network(
     label: str,
     engine,
     app,
+    coarse_app: Flask,
     network_id: int,
     requests: int,
     rng: random.Random,
@@ -303,14 +323,14 @@ def bench_network(
     figures["pgrouting_p50_ms"] = percentile(pgr, 50)
     figures["pgrouting_samples"] = float(len(pgr))
     iso_points = points[:31]
-    iso_environs, gzip_environs = (
+    iso_environs, gzip_environs, coarse_environs = (
         [
             EnvironBuilder(
                 path="/api/isochrone", query_string=f"lat={lat}&lon={lon}", headers=headers
             ).get_environ()
             for lat, lon, _ in iso_points
         ]
-        for headers in (BROWSER_HEADERS, PLAIN_HTTP_HEADERS)
+        for headers in (BROWSER_HEADERS, PLAIN_HTTP_HEADERS, BROWSER_HEADERS)
     )
     with waitress_server(engine.url.render_as_string(hide_password=False)) as (port, pid):
         over_http, http_rps, failed = http_latencies(
@@ -327,21 +347,56 @@ def bench_network(
     figures["http_not_200"] = float(failed + iso_failed)
 
     # The first isochrone after a graph is loaded samples its edges (cached from then on).
-    def isochrone_ms(environ: dict[str, Any]) -> float:
-        elapsed, status, body = wsgi_get(app, environ)
+    def isochrone_ms(environ: dict[str, Any], on: Flask = app) -> float:
+        elapsed, status, body = wsgi_get(on, environ)
         assert status == 200, (status, body[:200])
         return elapsed
 
-    speed = WalkSettings().profile("adult").speed_kmh
+    walk_settings = WalkSettings()
+    coarse_settings = WalkSettings(isochrone_cell_m=COARSE_CELL_M)
+    adult = walk_settings.profile("adult")
+    speed = adult.speed_kmh
     valhalla_iso = [isochrone_request(lat, lon, [5, 10, 15], speed) for lat, lon, _ in iso_points]
     figures["isochrone_first_ms"] = isochrone_ms(iso_environs[0])
+    isochrone_ms(coarse_environs[0], coarse_app)  # samples the edges a raster cell apart
     peer.isochrone(valhalla_iso[0])
-    iso, peer_iso, iso_gzip = [], [], []
+
+    # The engine alone, at the level of Valhalla's library call (a JSON string out): the
+    # isochrone on a read-only session and written with orjson, without Flask's request,
+    # the rate limit, the headers and the compression.
+    def engine_answer(lat: float, lon: float, settings: WalkSettings) -> bytes:
+        with app.app_context():
+            answer = read_only(
+                lambda session: isochrones(session, lon, lat, [5.0, 10.0, 15.0], adult, settings)
+            )
+        return orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY)
+
+    iso, peer_iso, iso_gzip, iso_engine, iso_coarse = [], [], [], [], []
+    ours_vertices, peer_vertices = [], []
     for first in range(1, len(iso_environs), 5):  # in turn, in blocks of five
         iso += [isochrone_ms(environ) for environ in iso_environs[first : first + 5]]
-        peer_iso += [timed(lambda q=q: peer.isochrone(q)) for q in valhalla_iso[first : first + 5]]
+        for query in valhalla_iso[first : first + 5]:
+            start = time.perf_counter()
+            answer = peer.isochrone(query)
+            peer_iso.append((time.perf_counter() - start) * 1000)
+            peer_vertices.append(vertex_count(answer))
         iso_gzip += [isochrone_ms(environ) for environ in gzip_environs[first : first + 5]]
+        iso_coarse += [
+            isochrone_ms(environ, coarse_app) for environ in coarse_environs[first : first + 5]
+        ]
+        for lat, lon, _ in iso_points[first : first + 5]:
+            start = time.perf_counter()
+            answer = engine_answer(lat, lon, walk_settings)
+            iso_engine.append((time.perf_counter() - start) * 1000)
+            ours_vertices.append(vertex_count(answer))
     figures["isochrone_p50_ms"] = percentile(iso, 50)
+    figures["isochrone_engine_p50_ms"] = percentile(iso_engine, 50)
+    figures["isochrone_vertices_p50"] = percentile(ours_vertices, 50)
+    figures["valhalla_isochrone_vertices_p50"] = percentile(peer_vertices, 50)
+    figures["isochrone_coarse_p50_ms"] = percentile(iso_coarse, 50)
+    figures["isochrone_coarse_vertices_p50"] = percentile(
+        [vertex_count(engine_answer(lat, lon, coarse_settings)) for lat, lon, _ in iso_points], 50
+    )
     figures["isochrone_gzip_p50_ms"] = percentile(iso_gzip, 50)
     figures["isochrone_p95_ms"] = percentile(iso, 95)
     figures["valhalla_isochrone_p50_ms"] = percentile(peer_iso, 50)
@@ -385,11 +440,9 @@ def bench_network(
     figures["valhalla_unrouted_pairs"] = float(unrouted)
     # The routing part alone (snap + indexed lookup, one SQL statement), comparable with
     # the pgRouting query, which also ends in site ids with costs.
-    settings = WalkSettings()
-    adult = settings.profile("adult")
     with Session(engine) as session:
         lookup = [
-            timed(lambda la=lat, lo=lon: site_times(session, lo, la, 15, adult, settings))
+            timed(lambda la=lat, lo=lon: site_times(session, lo, la, 15, adult, walk_settings))
             for lat, lon, _ in points
         ]
     figures["lookup_p50_ms"] = percentile(lookup, 50)
@@ -520,22 +573,31 @@ def main() -> None:
         )
 
     # One client sends all the benchmark's requests: no rate limit may answer for the engine.
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench",
-            "TESTING": False,
-            "RATE_LIMIT_ISOCHRONE": "100000 per minute",
-        }
-    )
+    config = {
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench",
+        "TESTING": False,
+        "RATE_LIMIT_ISOCHRONE": "100000 per minute",
+    }
+    app = create_app(config)
+    # What if the isochrone were traced on coarser cells (not the default).
+    coarse_app = create_app(config | {"WALK_ISOCHRONE_CELL_M": COARSE_CELL_M})
+    apps = (app, coarse_app)
     peer = actors["Witten-Stockum"]
     out["Witten-Stockum"] |= bench_network(
-        "Witten", engine, app, witten_id, args.requests, rng, peer
+        "Witten", engine, *apps, witten_id, args.requests, rng, peer
     )
     out["Dortmund"] |= bench_network(
-        "Dortmund", engine, app, dortmund_id, args.requests, rng, actors["Dortmund"], NORDSTADT_BOX
+        "Dortmund",
+        engine,
+        *apps,
+        dortmund_id,
+        args.requests,
+        rng,
+        actors["Dortmund"],
+        NORDSTADT_BOX,
     )
-    out["grid"] |= bench_network("grid", engine, app, grid_id, args.requests, rng, actors["grid"])
+    out["grid"] |= bench_network("grid", engine, *apps, grid_id, args.requests, rng, actors["grid"])
     del actors, peer
     shutil.rmtree(tiles, ignore_errors=True)
     factor = detour_factor(engine, witten_id, rng)
@@ -556,6 +618,11 @@ def main() -> None:
         ("isochrone 5,10,15 p95 through the WSGI app (ms)", "isochrone_p95_ms", "{:.1f}"),
         ("  the same p50, gzip as over plain HTTP (ms)", "isochrone_gzip_p50_ms", "{:.1f}"),
         ("  Valhalla isochrone p50, in-process (ms)", "valhalla_isochrone_p50_ms", "{:.1f}"),
+        ("  ours without the web layer, p50 (ms)", "isochrone_engine_p50_ms", "{:.1f}"),
+        ("  vertices per answer, ours p50", "isochrone_vertices_p50", "{:.0f}"),
+        ("  vertices per answer, Valhalla p50", "valhalla_isochrone_vertices_p50", "{:.0f}"),
+        ("  what-if: ours on 30 m cells, p50 (ms)", "isochrone_coarse_p50_ms", "{:.1f}"),
+        ("  what-if: its vertices per answer, p50", "isochrone_coarse_vertices_p50", "{:.0f}"),
         ("  Valhalla isochrone p95, in-process (ms)", "valhalla_isochrone_p95_ms", "{:.1f}"),
         ("isochrone p50 over HTTP, waitress (ms)", "isochrone_http_p50_ms", "{:.1f}"),
         ("first isochrone after loading the graph (ms)", "isochrone_first_ms", "{:.0f}"),
@@ -596,7 +663,8 @@ def main() -> None:
             f"{name}: isochrone {f['valhalla_isochrone_p50_ms'] / f['isochrone_p50_ms']:.2f}x "
             f"Valhalla's speed (p50, in-process); reach request "
             f"{f['reach_same_questions_p50_ms'] / f['valhalla_matrix_p50_ms']:.2f}x "
-            "Valhalla's matrix time (target <= 0.5x)"
+            "Valhalla's matrix time (target <= 0.5x); what-if, isochrone on 30 m cells "
+            f"{f['valhalla_isochrone_p50_ms'] / f['isochrone_coarse_p50_ms']:.2f}x"
         )
     w, d, g = out["Witten-Stockum"], out["Dortmund"], out["grid"]
     checks = [
