@@ -228,8 +228,13 @@ def test_coarser_cells_give_a_smaller_answer(db_session: Session, witten: Witten
     assert coarse.area == pytest.approx(fine.area, rel=0.15)
 
 
-@pytest.mark.parametrize("cell_m", [5.0, 31.0, 0.0])
-def test_a_cell_size_out_of_range_stops_the_start(engine: Engine, cell_m: float) -> None:
+@pytest.mark.parametrize(
+    ("cell_m", "why"),
+    [(5.0, "6 to 30 m"), (31.0, "6 to 30 m"), (0.0, "6 to 30 m"), ("ten", "a number")],
+)
+def test_a_bad_cell_size_stops_the_start_naming_the_setting(
+    engine: Engine, cell_m: float | str, why: str
+) -> None:
     config = {
         "TESTING": True,
         "DATABASE_URL": engine.url.render_as_string(hide_password=False),
@@ -238,7 +243,7 @@ def test_a_cell_size_out_of_range_stops_the_start(engine: Engine, cell_m: float)
     }
     with pytest.raises(ValueError, match="WALK_ISOCHRONE_CELL_M") as raised:
         create_app(config)
-    assert "6 to 30 m" in str(raised.value)
+    assert why in str(raised.value)
 
 
 def test_collinear_vertices_are_dropped_and_rings_stay_closed() -> None:

@@ -103,8 +103,16 @@ def settings_from_config(config: Mapping[str, Any]) -> WalkSettings:
     """Settings from an app config (any mapping), defaults where a key is missing."""
     raw_profiles = config.get("WALK_PROFILES")
     defaults = WalkSettings()
-    buffer_m = float(config.get("WALK_ISOCHRONE_BUFFER_M", defaults.isochrone_buffer_m))
-    cell_m = float(config.get("WALK_ISOCHRONE_CELL_M", defaults.isochrone_cell_m))
+
+    def number(key: str, default: float) -> float:
+        value = config.get(key, default)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{key} must be a number, not {value!r}") from None
+
+    buffer_m = number("WALK_ISOCHRONE_BUFFER_M", defaults.isochrone_buffer_m)
+    cell_m = number("WALK_ISOCHRONE_CELL_M", defaults.isochrone_cell_m)
     # Coarser than the buffer, the buffer's disc has no cells left; much finer, a long
     # walk's raster grows into the millions of cells.
     if not buffer_m / 5 <= cell_m <= buffer_m:
@@ -114,9 +122,9 @@ def settings_from_config(config: Mapping[str, Any]) -> WalkSettings:
         )
     return WalkSettings(
         profiles=parse_profiles(raw_profiles) if raw_profiles else dict(DEFAULT_PROFILES),
-        max_minutes=int(config.get("WALK_MAX_MINUTES", defaults.max_minutes)),
-        max_snap_m=float(config.get("WALK_MAX_SNAP_M", defaults.max_snap_m)),
-        detour_factor=float(config.get("WALK_DETOUR_FACTOR", defaults.detour_factor)),
+        max_minutes=int(number("WALK_MAX_MINUTES", defaults.max_minutes)),
+        max_snap_m=number("WALK_MAX_SNAP_M", defaults.max_snap_m),
+        detour_factor=number("WALK_DETOUR_FACTOR", defaults.detour_factor),
         isochrone_buffer_m=buffer_m,
         isochrone_cell_m=cell_m,
     )
