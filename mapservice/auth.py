@@ -157,7 +157,7 @@ def login() -> str | BaseResponse | tuple[str, int]:
             if user is not None:
                 login_user(user)
                 return redirect(_safe_next(request.args.get("next"), user.role))
-        flash("Wrong e-mail or password.", "error")
+        flash("E-Mail oder Passwort ist falsch.", "error")
         return render_template("planners/login.html", form=form), 401
     return render_template("planners/login.html", form=form)
 

@@ -71,8 +71,17 @@ def _endonym(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+# The staff's pages (login, planning, outreach, editing, administration) are written in
+# German only: a family's language choice (its cookie) must not turn them right-to-left or
+# translate their frame around German forms. The outreach sheets choose their own language.
+STAFF_BLUEPRINTS = frozenset({"auth", "planners", "outreach", "editing", "admin"})
+
+
 def select_language() -> str:
-    """``?lang=`` → remembered choice (cookie) → Accept-Language → German."""
+    """German on the staff's pages; elsewhere ``?lang=`` → remembered choice (cookie) →
+    Accept-Language → German."""
+    if request.blueprint in STAFF_BLUEPRINTS:
+        return DEFAULT_LANGUAGE
     asked = request.args.get("lang", "")
     if asked in LANGUAGES:
         g.remember_language = asked

@@ -5,6 +5,7 @@ from accounts import PASSWORD, log_in, token_from
 from sqlalchemy import select
 
 from mapservice.auth import AccountError, authenticate, create_user
+from mapservice.i18n import COOKIE
 from mapservice.models import User
 
 
@@ -55,10 +56,30 @@ def test_planners_and_admins_reach_page_and_api(client, accounts, role):
     assert client.get("/planners/api/coverage").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/auth/login", "/planners/", "/outreach/"])
+def test_staff_pages_stay_german_whatever_language_the_phone_chose(client, accounts, path):
+    # A family chose Arabic on this phone earlier (the cookie), and the browser asks for
+    # Arabic: the staff's German pages must not turn right-to-left or wear the family
+    # page's title and language switcher.
+    client.set_cookie(COOKIE, "ar")
+    if path != "/auth/login":
+        log_in(client, "admin@example.org")
+    page = client.get(path, headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert '<html lang="de" dir="ltr">' in page
+    assert "Angebote für Familien</h1>" not in page
+    assert 'hreflang="ar"' not in page
+    heading = {
+        "/auth/login": "Anmeldung für Mitarbeitende",
+        "/planners/": "Planung: Wo fehlen Angebote in Gehweite?",
+        "/outreach/": "Hausbesuche planen",
+    }[path]
+    assert f'<h1 class="site-title">{heading}</h1>' in page
+
+
 def test_wrong_password_is_refused_without_saying_which_part(client, accounts):
     answer = log_in(client, "planner@example.org", "wrong password!")
     assert answer.status_code == 401
-    assert "Wrong e-mail or password" in answer.get_data(as_text=True)
+    assert "E-Mail oder Passwort ist falsch" in answer.get_data(as_text=True)
     unknown = log_in(client, "ghost@example.org")
     assert unknown.status_code == 401
     assert client.get("/planners/").status_code == 302

@@ -88,13 +88,15 @@ def test_ogc_api_errors_follow_the_ogc_exception_schema(client: FlaskClient) -> 
 
 def test_a_body_too_large_for_a_page_is_our_413_page(app, client: FlaskClient) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 1000
-    answer = client.post(
-        "/outreach/",
-        data={"visit-1-address": "x" * 900, "note": "y" * 900},
-        headers={"Accept-Language": "pl"},
-    )
+    too_much = {"visit-1-address": "x" * 900, "note": "y" * 900}
+    # In the language the browser asks for, where the page would have been a family's…
+    answer = client.post("/", data=too_much, headers={"Accept-Language": "pl"})
     assert answer.status_code == 413 and answer.mimetype == "text/html"
     assert 'lang="pl"' in answer.text and heading(answer.text) == "Za dużo danych"
+    # …and in German on the staff's pages, which are German throughout.
+    answer = client.post("/outreach/", data=too_much, headers={"Accept-Language": "pl"})
+    assert answer.status_code == 413 and answer.mimetype == "text/html"
+    assert 'lang="de"' in answer.text and heading(answer.text) == "Zu viele Daten"
 
 
 def test_a_rate_limit_page_keeps_retry_after(app, client: FlaskClient) -> None:
