@@ -30,12 +30,17 @@ def planner(app, client, db_session):
     return sign_in_as_planner(client, "planner@example.org")
 
 
+def in_script(label: str, page: str) -> bool:
+    """A layer's name in the map's script, where folium writes it JSON-escaped (ä as \\u00e4)."""
+    return json.dumps(label)[1:-1] in page
+
+
 def test_page_shows_map_legend_gaps_chart_and_table_without_third_party_assets(client, planner):
     answer = client.get("/planners/", query_string=QUARTER)
     assert answer.status_code == 200
     page = answer.get_data(as_text=True)
     assert "L.map(" in page and "L.control.layers" in page
-    assert "Minutes to the nearest offer" in page and "Children per cell" in page
+    assert in_script("Minuten zum nächsten Angebot", page) and "Kinder je Zelle" in page
     assert "Lücken" in page and "chart.svg" in page and "Unterbezirke" in page
     assert "Borsigplatz" in page  # the quarter's sub-districts in the table
     # The Dortmund network covers the Nordstadt: no cell is an estimate.
@@ -141,7 +146,7 @@ def test_scenario_what_if_through_the_api(client, planner):
         == before["supply_demand"]["offers_with_capacity"] + 1
     )
     page = client.get("/planners/", query_string={**QUARTER, "scenario": scenario})
-    assert "Change with the scenario" in page.get_data(as_text=True)
+    assert in_script("Änderung durch das Szenario", page.get_data(as_text=True))
     # The hypothetical offer never reaches the public map.
     public = client.get("/api/offers").json
     assert all(f["properties"]["title"] != "Neue Kita" for f in public["features"])

@@ -99,7 +99,7 @@ def build_planner_map(
             "minutes": "–" if np.isnan(nearest[i]) else f"{nearest[i]:.1f}",
             "children": f"{children[i]:.2f}",
             "area": str(escape(subs[group[i]].name)) if group[i] >= 0 else "–",
-            "estimate": "yes" if estimated[i] else "no",
+            "estimate": "ja" if estimated[i] else "nein",
             "_style": {
                 "fillColor": fill,
                 "fillOpacity": 0.6,
@@ -116,19 +116,20 @@ def build_planner_map(
         }
 
     fields = ["minutes", "children", "area", "estimate"]
-    aliases = ["Minutes to nearest", "Children", "Sub-district", "Estimated"]
+    # The planners' page is German: layer names and popup labels too.
+    aliases = ["Minuten zum nächsten", "Kinder", "Unterbezirk", "Geschätzt"]
     cells = range(len(grid))
     minutes_features = [
         feature(i, colour(np.nan_to_num(nearest[i], nan=np.inf), MINUTE_BINS), {}) for i in cells
     ]
-    _cells_layer("Minutes to the nearest offer", minutes_features, fields, aliases).add_to(fmap)
+    _cells_layer("Minuten zum nächsten Angebot", minutes_features, fields, aliases).add_to(fmap)
     child_features = [feature(i, colour(children[i], CHILD_BINS), {}) for i in cells]
-    _cells_layer("Children per cell", child_features, fields, aliases, show=False).add_to(fmap)
+    _cells_layer("Kinder je Zelle", child_features, fields, aliases, show=False).add_to(fmap)
     lacking = ~(np.nan_to_num(nearest, nan=np.inf) <= minutes) & (children > 0)
     gap_features = [feature(int(i), "#d7191c", {}) for i in np.flatnonzero(lacking)]
     if gap_features:
         _cells_layer(
-            f"Gaps: no offer within {minutes} min", gap_features, fields, aliases, show=False
+            f"Lücken: kein Angebot in {minutes} min", gap_features, fields, aliases, show=False
         ).add_to(fmap)
     if delta is not None:
         d_index = delta.combos.index((phase, category)) if (phase, category) in delta.combos else -1
@@ -141,10 +142,10 @@ def build_planner_map(
             ]
             if delta_features:
                 _cells_layer(
-                    "Change with the scenario",
+                    "Änderung durch das Szenario",
                     delta_features,
                     [*fields, "change"],
-                    [*aliases, "Change (min)"],
+                    [*aliases, "Änderung (min)"],
                 ).add_to(fmap)
     for lat, lon, label in points or []:
         marker = folium.CircleMarker(
