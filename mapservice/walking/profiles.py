@@ -22,7 +22,7 @@ Changing profiles or ``WALK_MAX_MINUTES`` needs ``mapservice refresh-reach`` aft
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,12 +104,13 @@ def settings_from_config(config: Mapping[str, Any]) -> WalkSettings:
     raw_profiles = config.get("WALK_PROFILES")
     defaults = WalkSettings()
 
-    def number(key: str, default: float) -> float:
+    def number(key: str, default: float, kind: Callable[[Any], float] = float) -> float:
         value = config.get(key, default)
         try:
-            return float(value)
+            return kind(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{key} must be a number, not {value!r}") from None
+            wanted = "a whole number" if kind is int else "a number"
+            raise ValueError(f"{key} must be {wanted}, not {value!r}") from None
 
     buffer_m = number("WALK_ISOCHRONE_BUFFER_M", defaults.isochrone_buffer_m)
     cell_m = number("WALK_ISOCHRONE_CELL_M", defaults.isochrone_cell_m)
@@ -122,7 +123,7 @@ def settings_from_config(config: Mapping[str, Any]) -> WalkSettings:
         )
     return WalkSettings(
         profiles=parse_profiles(raw_profiles) if raw_profiles else dict(DEFAULT_PROFILES),
-        max_minutes=int(number("WALK_MAX_MINUTES", defaults.max_minutes)),
+        max_minutes=int(number("WALK_MAX_MINUTES", defaults.max_minutes, int)),
         max_snap_m=number("WALK_MAX_SNAP_M", defaults.max_snap_m),
         detour_factor=number("WALK_DETOUR_FACTOR", defaults.detour_factor),
         isochrone_buffer_m=buffer_m,
